@@ -1,0 +1,126 @@
+"""The one rule table: each primitive's derivative, declared once.
+
+Takes: adjoint functions registered with ``@rule(primal, ...)``.
+Gives: ``lookup(primal) -> Rule``, used by both the eager runtime (which calls
+``Rule.adjoint`` as the backward of a graph node) and the compiler (which
+inlines the adjoint's body, ``Rule.template``, into generated source).
+
+An adjoint is a plain function ``adjoint(g, out, *params)``:
+
+* ``g`` is the cotangent of the output, ``out`` the primal output; the other
+  parameters bind the primal call's arguments by the adjoint's own signature
+  (so the signature *is* the primal's signature as the table understands it).
+* It returns one gradient per name in ``wrt`` (a bare value when there is one,
+  a tuple otherwise), in ``wrt`` order. ``None`` means "no gradient".
+* It never unbroadcasts or accumulates: the two drivers (runtime, compiler) do
+  that, and only for rules declared ``broadcast=True``.
+* Its body stays template-safe: assignments and one final ``return``, no
+  statements that branch, loop, or define functions; names other than its
+  parameters and its own locals must be module globals (``np``, helpers).
+
+Invariant: one ``Rule`` per primal callable; looking up is by object identity,
+never by spelling, so ``np.tanh``, ``numpy.tanh`` and ``from numpy import tanh``
+find the same rule.
+"""
+from __future__ import annotations
+
+import inspect
+import textwrap
+from typing import Any, Callable, Iterable
+
+import gast
+
+__all__ = ["Rule", "rule", "nondifferentiable", "lookup", "is_nondifferentiable", "RULES"]
+
+
+class Rule:
+    """One primitive: its primal callable and its adjoint template."""
+
+    __slots__ = ("primal", "adjoint", "name", "params", "defaults", "wrt", "wrt_index",
+                 "broadcast", "reads", "_template", "tangent")
+
+    def __init__(self, primal: Callable, adjoint: Callable, wrt: tuple[str, ...],
+                 broadcast: bool, name: str | None):
+        sig = inspect.signature(adjoint)
+        names = list(sig.parameters)
+        if names[:2] != ["g", "out"]:
+            raise TypeError(f"adjoint {adjoint.__qualname__} must start with (g, out, ...)")
+        self.primal = primal
+        self.adjoint = adjoint
+        self.params = tuple(names[2:])
+        self.defaults = {k: p.default for k, p in sig.parameters.items()
+                         if p.default is not inspect.Parameter.empty}
+        if wrt is None:
+            wrt = tuple(n for n in self.params if n not in self.defaults)
+        unknown = [w for w in wrt if w not in self.params]
+        if unknown:
+            raise TypeError(f"adjoint {adjoint.__qualname__}: wrt names {unknown} are not params")
+        self.wrt = tuple(wrt)
+        self.wrt_index = tuple(self.params.index(w) for w in self.wrt)
+        self.broadcast = broadcast
+        self.name = name or _default_name(primal)
+        self._template = None
+        self.reads = _reads(self.template, ("out",) + self.params)
+        self.tangent = None
+
+    @property
+    def template(self) -> gast.FunctionDef:
+        """The adjoint's gast FunctionDef, parsed once (the compiler copies it)."""
+        if self._template is None:
+            src = textwrap.dedent(inspect.getsource(self.adjoint))
+            fdef = gast.parse(src).body[0]
+            fdef.decorator_list = []
+            self._template = fdef
+        return self._template
+
+    def __repr__(self) -> str:
+        return f"<Rule {self.name} wrt={self.wrt}>"
+
+
+RULES: dict[int, Rule] = {}
+_PRIMALS: dict[int, Any] = {}      # keeps primals alive so ids stay unique
+_NONDIFF: dict[int, Any] = {}
+
+
+def _default_name(primal: Callable) -> str:
+    base = getattr(primal, "__name__", type(primal).__name__)
+    return "".join(p[:1].upper() + p[1:] for p in base.split("_")) + "Backward0"
+
+
+def _reads(fdef: gast.FunctionDef, candidates: Iterable[str]) -> frozenset[str]:
+    """Names among ``candidates`` that the adjoint body reads (what must be saved)."""
+    cand = set(candidates)
+    seen = {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load) and n.id in cand}
+    return frozenset(seen)
+
+
+def rule(*primals: Callable, wrt: tuple[str, ...] | None = None, broadcast: bool = False,
+         name: str | None = None) -> Callable[[Callable], Callable]:
+    """Register ``adjoint`` as the derivative of every callable in ``primals``.
+
+    ``wrt`` names the differentiable parameters (default: those without a default
+    value). ``broadcast=True`` asks the drivers to sum gradients back to each
+    input's shape. ``name`` is the eager graph node's class name.
+    """
+    def register(adjoint: Callable) -> Callable:
+        for p in primals:
+            r = Rule(p, adjoint, wrt, broadcast, name)
+            RULES[id(p)] = r
+            _PRIMALS[id(p)] = p
+        return adjoint
+    return register
+
+
+def nondifferentiable(*primals: Callable) -> None:
+    """Declare callables whose outputs carry no gradient (shape, argmax, floor, ...)."""
+    for p in primals:
+        _NONDIFF[id(p)] = p
+
+
+def lookup(primal: Any) -> Rule | None:
+    return RULES.get(id(primal))
+
+
+def is_nondifferentiable(primal: Any) -> bool:
+    return id(primal) in _NONDIFF

@@ -1,2 +1,45 @@
-"""s2sgrad: reverse-mode automatic differentiation by source transformation."""
+"""s2sgrad: reverse-mode automatic differentiation by source transformation.
+
+``import s2sgrad as torch`` gives the PyTorch autograd surface (Tensors,
+``backward``, ``no_grad``, ``nn``, ``optim``); ``s2sgrad.grad`` compiles a
+NumPy function's adjoint from its source.
+"""
 from . import rules  # noqa: F401  (registers the rule table)
+from .rules import rule  # noqa: F401
+from .runtime import methods as _methods  # noqa: F401  (binds Tensor methods)
+from .runtime.dtypes import (  # noqa: F401
+    bool_ as bool, complex64, complex128, float16, float32, float64, get_default_dtype, int8,
+    int16, int32, int64, set_default_dtype, uint8)
+from .runtime.dtypes import dtype  # noqa: F401
+from .runtime.factories import *  # noqa: F401,F403
+from .runtime.functions import *  # noqa: F401,F403
+from .runtime.functions import concat, concatenate  # noqa: F401
+from .runtime.grad_mode import (  # noqa: F401
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+    set_grad_enabled)
+from .runtime.tensor import Size, Tensor, device  # noqa: F401
+from . import autograd  # noqa: F401,E402
+
+float = float32  # noqa: A001
+double = float64
+long = int64
+half = float16
+cfloat = complex64
+
+__version__ = "0.1.0"
+
+
+def set_printoptions(**kwargs) -> None:
+    from .runtime.printing import set_printoptions as _set
+    _set(**kwargs)
+
+
+def __getattr__(name):
+    # Heavier subpackages load on first use, keeping ``import s2sgrad`` fast.
+    import importlib
+    if name in ("nn", "optim", "models"):
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("grad", "gradient", "value_and_grad", "vjp", "show"):
+        api = importlib.import_module(".api", __name__)
+        return getattr(api, name)
+    raise AttributeError(f"module 's2sgrad' has no attribute '{name}'")

@@ -24,20 +24,23 @@ find the same rule.
 """
 from __future__ import annotations
 
+import ast
+import copy
 import inspect
 import textwrap
 from typing import Any, Callable, Iterable
 
 import gast
 
-__all__ = ["Rule", "rule", "nondifferentiable", "lookup", "is_nondifferentiable", "RULES"]
+__all__ = ["Rule", "rule", "nondifferentiable", "lookup", "is_nondifferentiable", "RULES",
+           "alias", "resolve_alias"]
 
 
 class Rule:
     """One primitive: its primal callable and its adjoint template."""
 
     __slots__ = ("primal", "adjoint", "name", "params", "defaults", "wrt", "wrt_index",
-                 "broadcast", "reads", "_template", "tangent")
+                 "broadcast", "reads", "_template", "tangent", "_variants")
 
     def __init__(self, primal: Callable, adjoint: Callable, wrt: tuple[str, ...],
                  broadcast: bool, name: str | None):
@@ -62,7 +65,19 @@ class Rule:
         self._template = None
         self.reads = _reads(self.template, ("out",) + self.params)
         self.tangent = None
+        self._variants = {}
 
+    def specialize(self, mask: tuple[bool, ...]):
+        """The adjoint compiled to compute only the gradients ``mask`` asks for.
+
+        Returns ``(fn, reads)``: gradients not asked for are ``None`` and the
+        statements only they needed are gone, so e.g. ``power`` for its base alone
+        never takes a logarithm. Same template as the compiler inlines; made once.
+        """
+        v = self._variants.get(mask)
+        if v is None:
+            v = self._variants[mask] = _specialize(self, mask)
+        return v
     @property
     def template(self) -> gast.FunctionDef:
         """The adjoint's gast FunctionDef, parsed once (the compiler copies it)."""
@@ -78,6 +93,7 @@ class Rule:
 
 
 RULES: dict[int, Rule] = {}
+ALIASES: dict[int, tuple] = {}   # id(wrapper) -> (wrapper, primal)
 _PRIMALS: dict[int, Any] = {}      # keeps primals alive so ids stay unique
 _NONDIFF: dict[int, Any] = {}
 
@@ -118,9 +134,58 @@ def nondifferentiable(*primals: Callable) -> None:
         _NONDIFF[id(p)] = p
 
 
+def alias(wrapper: Callable, primal: Callable) -> None:
+    """Declare that ``wrapper`` (e.g. ``s2sgrad.exp``, which also accepts Tensors)
+    computes ``primal`` on arrays; the compiler calls ``primal`` in its place."""
+    ALIASES[id(wrapper)] = (wrapper, primal)
+
+
+def resolve_alias(obj: Any) -> Any:
+    """The primal behind an alias, or ``obj`` itself."""
+    hit = ALIASES.get(id(obj))
+    return hit[1] if hit is not None else obj
+
+
 def lookup(primal: Any) -> Rule | None:
-    return RULES.get(id(primal))
+    r = RULES.get(id(primal))
+    if r is None:
+        hit = ALIASES.get(id(primal))
+        if hit is not None:
+            return RULES.get(id(hit[1]))
+    return r
 
 
 def is_nondifferentiable(primal: Any) -> bool:
     return id(primal) in _NONDIFF
+
+
+def _specialize(r: Rule, mask: tuple[bool, ...]):
+    if all(mask):
+        return r.adjoint, r.reads
+    fdef = copy.deepcopy(r.template)
+    ret = fdef.body[-1]
+    if len(r.wrt) > 1 and isinstance(ret, gast.Return) and isinstance(ret.value, gast.Tuple):
+        ret.value.elts = [e if keep else gast.Constant(None, None)
+                          for e, keep in zip(ret.value.elts, mask)]
+    elif len(r.wrt) == 1 and not mask[0]:
+        ret.value = gast.Constant(None, None)
+    else:
+        return r.adjoint, r.reads
+    live = {n.id for n in gast.walk(ret) if isinstance(n, gast.Name)}
+    kept = [ret]
+    for stmt in reversed(fdef.body[:-1]):
+        targets = {n.id for t in getattr(stmt, "targets", []) for n in gast.walk(t)
+                   if isinstance(n, gast.Name)}
+        if targets and not (targets & live):
+            continue
+        live |= {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
+                 and isinstance(n.ctx, gast.Load)}
+        kept.append(stmt)
+    fdef.body = kept[::-1]
+    fdef.name = f"{fdef.name}_" + "".join("1" if m else "0" for m in mask)
+    module = gast.Module(body=[fdef], type_ignores=[])
+    tree = ast.fix_missing_locations(gast.gast_to_ast(module))
+    code = compile(tree, f"<rule {r.name}>", "exec")
+    ns: dict = {}
+    exec(code, r.adjoint.__globals__, ns)
+    return ns[fdef.name], _reads(fdef, ("out",) + r.params)

@@ -1,0 +1,1 @@
+"""The eager runtime: Tensors, the graph, grad modes, factories."""

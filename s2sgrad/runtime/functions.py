@@ -1,0 +1,176 @@
+"""Top-level functions (``s2sgrad.exp``, ``s2sgrad.cat``, ``s2sgrad.where``, ...).
+
+Each accepts Tensors (and dispatches to the Tensor method, recording a node) or
+plain arrays (and computes the primal). Each is declared an ``alias`` of its
+primal in the rule table, so the compiler treats ``s2sgrad.exp`` inside a
+decorated function exactly like ``np.exp``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..rules import alias
+from ..rules import torchlike as tl
+from .ops import apply
+from .tensor import Tensor
+
+__all__ = ["exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "sum", "mean",
+           "matmul", "mm", "cat", "stack", "where", "max", "min", "maximum", "minimum",
+           "softmax", "log_softmax", "clamp", "clip", "flatten", "reshape", "transpose",
+           "permute", "unsqueeze", "squeeze", "norm", "pow", "neg", "log1p", "argmax", "argmin",
+           "equal", "allclose", "is_tensor", "numel", "square", "logsumexp", "dot", "t",
+           "rsub", "add", "sub", "mul", "div", "clone", "var", "std", "exp2", "outer",
+           "prod", "cumsum", "all", "any", "isclose"]
+
+
+def _method(name, primal):
+    def fn(x, *args, **kwargs):
+        if isinstance(x, Tensor):
+            return getattr(x, name)(*args, **kwargs)
+        return primal(x, *args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    alias(fn, primal)
+    return fn
+
+
+exp = _method("exp", np.exp)
+log = _method("log", np.log)
+log1p = _method("log1p", np.log1p)
+sqrt = _method("sqrt", np.sqrt)
+abs = _method("abs", np.abs)
+sin = _method("sin", np.sin)
+cos = _method("cos", np.cos)
+tanh = _method("tanh", np.tanh)
+sigmoid = _method("sigmoid", tl.sigmoid)
+relu = _method("relu", tl.relu)
+neg = _method("neg", np.negative)
+square = _method("square", np.square)
+sum = _method("sum", np.sum)
+mean = _method("mean", np.mean)
+prod = _method("prod", np.prod)
+matmul = _method("matmul", np.matmul)
+mm = _method("mm", np.matmul)
+dot = _method("dot", np.matmul)
+t = _method("t", np.transpose)
+pow = _method("pow", np.power)
+clamp = _method("clamp", tl.clamp)
+clip = clamp
+reshape = _method("reshape", np.reshape)
+transpose = _method("transpose", tl.transpose)
+permute = _method("permute", tl.permute)
+unsqueeze = _method("unsqueeze", tl.unsqueeze)
+squeeze = _method("squeeze", tl.squeeze)
+norm = _method("norm", tl.vector_norm)
+softmax = _method("softmax", tl.softmax)
+log_softmax = _method("log_softmax", tl.log_softmax)
+logsumexp = _method("logsumexp", tl.logsumexp)
+clone = _method("clone", tl.clone)
+var = _method("var", tl.var)
+std = _method("std", tl.std)
+cumsum = _method("cumsum", tl.cumsum)
+argmax = _method("argmax", np.argmax)
+argmin = _method("argmin", np.argmin)
+all = _method("all", np.all)
+any = _method("any", np.any)
+add = _method("add", np.add)
+sub = _method("sub", np.subtract)
+mul = _method("mul", np.multiply)
+div = _method("div", np.divide)
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    if isinstance(x, Tensor):
+        return x.flatten(start_dim, end_dim)
+    return Tensor._wrap(np.asarray(x)).flatten(start_dim, end_dim)._data
+
+
+def exp2(x):
+    return 2 ** x if isinstance(x, Tensor) else np.exp2(x)
+
+
+def rsub(x, other):
+    return other - x
+
+
+def _pairwise(primal, name):
+    def fn(a, b):
+        if isinstance(a, Tensor) or isinstance(b, Tensor):
+            return apply(primal, a, b, name=name)
+        return primal(a, b)
+    fn.__name__ = primal.__name__
+    alias(fn, primal)
+    return fn
+
+
+maximum = _pairwise(np.maximum, "MaximumBackward0")
+minimum = _pairwise(np.minimum, "MinimumBackward0")
+outer = _pairwise(np.outer, "OuterBackward0")
+
+
+def max(x, dim=None, keepdim=False):
+    if isinstance(x, Tensor):
+        return x.max(dim, keepdim)
+    return np.max(x, axis=dim if not isinstance(dim, np.ndarray) else None, keepdims=keepdim)
+
+
+def min(x, dim=None, keepdim=False):
+    if isinstance(x, Tensor):
+        return x.min(dim, keepdim)
+    return np.min(x, axis=dim, keepdims=keepdim)
+
+
+def cat(tensors, dim: int = 0, axis=None):
+    dim = axis if axis is not None else dim
+    if not any(isinstance(x, Tensor) for x in tensors):
+        return np.concatenate(tensors, axis=dim)
+    ts = [x if isinstance(x, Tensor) else Tensor(x) for x in tensors]
+    return apply(tl.cat, ts, dim, name="CatBackward0")
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0, axis=None):
+    dim = axis if axis is not None else dim
+    if not any(isinstance(x, Tensor) for x in tensors):
+        return np.stack(tensors, axis=dim)
+    ts = [x if isinstance(x, Tensor) else Tensor(x) for x in tensors]
+    return apply(tl.stack, ts, dim, name="StackBackward0")
+
+
+alias(cat, tl.cat)
+alias(stack, tl.stack)
+
+
+def where(condition, input=None, other=None):
+    if input is None:
+        cond = condition._data if isinstance(condition, Tensor) else condition
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(cond))
+    cond = condition._data if isinstance(condition, Tensor) else condition
+    if isinstance(input, Tensor) or isinstance(other, Tensor):
+        return apply(tl.where3, cond, input, other, name="WhereBackward0")
+    return np.where(cond, input, other)
+
+
+alias(where, tl.where3)
+
+
+def equal(a, b) -> bool:
+    return a.equal(b)
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+    return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return Tensor._wrap(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def is_tensor(x) -> bool:
+    return isinstance(x, Tensor)
+
+
+def numel(x) -> int:
+    return x.numel()
+

@@ -1,0 +1,340 @@
+"""Graph nodes and the backward engine.
+
+Takes: nodes recorded by ops (``ops.apply``) and compiled functions.
+Gives: ``Node`` (PyTorch-named subclasses such as ``AddBackward0``),
+``AccumulateGrad`` for leaves, and ``run_backward`` which walks the graph in
+dependency order without recursion, so chains of 100,000 ops work.
+Invariant: a node's saved values are read only after their version counters are
+checked; a freed node raises PyTorch's "backward through the graph a second
+time" error instead of producing a wrong gradient.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..rules.helpers import unbroadcast_to
+
+__all__ = ["Node", "AccumulateGrad", "node_class", "run_backward", "SECOND_BACKWARD"]
+
+SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+_HINT = ("Hint: enable anomaly detection to find the operation that failed to compute its "
+         "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+class Node:
+    """One recorded operation. ``edges[k] = (next_node, output_nr, shape, dtype)``.
+
+    ``fn(g, out, *args, **kwargs)`` returns one gradient per edge (in edge order)
+    or a bare value when there is one edge. ``saved`` lists version checks
+    ``(counter, version, dtype, shape, producer)`` for the arrays the adjoint reads.
+    """
+
+    __slots__ = ("fn", "args", "kwargs", "out", "edges", "saved", "broadcast", "freed",
+                 "n_outputs", "out_meta", "keeps", "hooks", "prehooks", "tensor_hooks", "retained", "metadata",
+                 "__weakref__")
+
+    def __init__(self, fn, args, kwargs, out, edges, saved, broadcast, n_outputs=1):
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.out = out
+        self.edges = edges
+        self.saved = saved
+        self.broadcast = broadcast
+        self.freed = False
+        self.keeps = False           # True: backward needs state even with nothing in saved
+        self.n_outputs = n_outputs
+        self.out_meta = None         # ((shape, dtype), ...) of a multi-output node
+        self.hooks = None
+        self.prehooks = None
+        self.tensor_hooks = None     # {output_nr: [hook, ...]} for non-leaf tensors
+        self.retained = None         # {output_nr: weakref to tensor} (retain_grad)
+        self.metadata = {}
+
+    # -- the PyTorch-facing surface -------------------------------------------------
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self._all_edges())
+
+    def _all_edges(self):
+        return self.edges
+
+    @property
+    def requires_grad(self) -> bool:
+        return True
+
+    def register_hook(self, fn):
+        from .hooks import RemovableHandle
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(fn)
+        return RemovableHandle(self.hooks, fn)
+
+    def register_prehook(self, fn):
+        from .hooks import RemovableHandle
+        if self.prehooks is None:
+            self.prehooks = []
+        self.prehooks.append(fn)
+        return RemovableHandle(self.prehooks, fn)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    def __call__(self, *grads):
+        from .tensor import Tensor
+        g = [x._data if isinstance(x, Tensor) else x for x in grads]
+        res = self.apply(g[0] if self.n_outputs == 1 else g)
+        return tuple(None if r is None else Tensor(r) for r in res)
+
+    # -- the engine-facing surface --------------------------------------------------
+    def check_saved(self) -> None:
+        if self.freed:
+            raise RuntimeError(SECOND_BACKWARD)
+        for counter, version, dt, shape, producer in self.saved:
+            if counter[0] != version:
+                from .printing_names import tensor_type_name
+                desc = f"[{tensor_type_name(dt)} [{', '.join(map(str, shape))}]]"
+                if producer:
+                    desc += f", which is output 0 of {producer},"
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: {desc} is at version {counter[0]}; expected "
+                    f"version {version} instead. {_HINT}")
+
+    def apply(self, g) -> list:
+        """Gradients for each edge (``None`` where there is none)."""
+        if self.saved:
+            self.check_saved()
+        elif self.freed:
+            raise RuntimeError(SECOND_BACKWARD)
+        if self.prehooks:
+            for h in self.prehooks:
+                r = h((g,) if self.n_outputs == 1 else tuple(g))
+                if r is not None:
+                    g = r[0] if self.n_outputs == 1 else list(r)
+        grads = self.fn(g, self.out, *self.args, **self.kwargs)
+        if len(self.edges) == 1 and not isinstance(grads, (tuple, list)):
+            grads = (grads,)
+        res = []
+        for e, gi in zip(self.edges, grads):
+            if e is None or gi is None:
+                res.append(None)
+                continue
+            if self.broadcast and np.shape(gi) != e[2]:
+                gi = unbroadcast_to(gi, e[2])
+            if not isinstance(gi, np.ndarray):
+                gi = np.asarray(gi, dtype=e[3])
+            elif gi.dtype != e[3]:
+                gi = gi.astype(e[3])
+            res.append(gi)
+        if self.hooks:
+            from .tensor import Tensor
+            gin = tuple(None if r is None else Tensor(r) for r in res)
+            gout = (Tensor(g),) if self.n_outputs == 1 else tuple(
+                None if x is None else Tensor(x) for x in g)
+            for h in self.hooks:
+                r = h(gin, gout)
+                if r is not None:
+                    gin = tuple(r)
+            res = [None if t is None else t._data for t in gin]
+        return res
+
+    def release(self) -> None:
+        """Free saved values (after a backward without ``retain_graph``)."""
+        if (self.keeps or self.saved or self.out is not None
+                or any(a is not None for a in self.args)):
+            self.freed = True
+            self.args = ()
+            self.kwargs = {}
+            self.out = None
+            self.saved = ()
+
+
+_CLASSES: dict[str, type] = {}
+
+
+def node_class(name: str) -> type:
+    """The Node subclass called ``name`` (``AddBackward0``), made once."""
+    cls = _CLASSES.get(name)
+    if cls is None:
+        cls = type(name, (Node,), {"__slots__": ()})
+        cls.__module__ = "builtins"
+        _CLASSES[name] = cls
+    return cls
+
+
+class AccumulateGrad:
+    """The sink for a leaf tensor: accumulates into ``variable.grad``."""
+
+    __slots__ = ("variable", "hooks", "post_hooks", "metadata", "__weakref__")
+    edges = ()
+    n_outputs = 1
+    freed = False
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.hooks = None
+        self.post_hooks = None
+        self.metadata = {}
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self):
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+    def register_hook(self, fn):
+        from .hooks import RemovableHandle
+        if self.post_hooks is None:
+            self.post_hooks = []
+        self.post_hooks.append(fn)
+        return RemovableHandle(self.post_hooks, fn)
+
+    def release(self) -> None:
+        pass
+
+    def accumulate(self, g) -> None:
+        from .tensor import Tensor
+        t = self.variable
+        if t.grad is None:
+            t._grad = Tensor._wrap(np.array(g, dtype=t._data.dtype, copy=True))
+        else:
+            gd = t._grad._data
+            if gd.shape == np.shape(g):
+                gd += g
+                t._grad._vc[0] += 1
+            else:
+                t._grad = Tensor._wrap(gd + g)
+        if self.post_hooks:
+            for h in self.post_hooks:
+                h(t)
+
+
+def _run_tensor_hooks(hooks, g):
+    from .tensor import Tensor
+    for h in hooks:
+        r = h(Tensor._wrap(g))
+        if r is not None:
+            r = r._data
+            if np.shape(r) != np.shape(g):
+                name = getattr(h, "__name__", "hook")
+                raise RuntimeError(f"hook '{name}' has changed the size of value")
+            g = r
+    return g
+
+
+def run_backward(roots, grads, retain_graph: bool = False, capture=None,
+                 accumulate: bool = True) -> None:
+    """Propagate ``grads`` from ``roots`` (nodes with output numbers) to the leaves.
+
+    ``roots`` is a list of ``(node, output_nr)``; ``capture`` maps a node to a
+    dict ``{output_nr: slot}`` that receives the gradient flowing into it (used
+    by ``autograd.grad`` and ``backward(inputs=...)``); with ``accumulate=False``
+    no leaf ``.grad`` is touched.
+    """
+    # Dependency counts over the reachable graph (iterative, no recursion).
+    deps: dict = {}
+    stack = [n for n, _ in roots]
+    seen = set(stack)
+    while stack:
+        n = stack.pop()
+        for e in n.edges:
+            if e is None:
+                continue
+            nxt = e[0]
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+
+    pending: dict = {}
+    for (n, k), g in zip(roots, grads):
+        _add_pending(pending, n, k, g)
+    ready = [n for n in dict.fromkeys(n for n, _ in roots) if deps.get(n, 0) == 0]
+    captured = capture or {}
+    while ready:
+        n = ready.pop()
+        g = pending.pop(n, None)
+        if isinstance(n, AccumulateGrad):
+            if g is not None:
+                if n.hooks:
+                    g = _run_tensor_hooks(n.hooks, g)
+                if n in captured:
+                    captured[n][0] = g
+                elif accumulate:
+                    n.accumulate(g)
+            continue
+        outs = None
+        if g is not None:
+            if n.tensor_hooks or n.retained:
+                g = _node_output_hooks(n, g)
+            if n in captured:
+                slots = captured[n]
+                for k, slot in slots.items():
+                    slot[0] = g if n.n_outputs == 1 else g[k]
+            if n.n_outputs > 1:
+                g = [np.zeros(s, d) if gi is None else gi for gi, (s, d) in zip(g, n.out_meta)]
+            outs = n.apply(g)
+            if not retain_graph:
+                n.release()
+        for i, e in enumerate(n.edges):
+            if e is None:
+                continue
+            nxt = e[0]
+            if outs is not None and outs[i] is not None:
+                _add_pending(pending, nxt, e[1], outs[i])
+            deps[nxt] -= 1
+            if deps[nxt] == 0:
+                ready.append(nxt)
+
+
+def _node_output_hooks(n, g):
+    if n.n_outputs == 1:
+        if n.tensor_hooks and 0 in n.tensor_hooks:
+            g = _run_tensor_hooks(n.tensor_hooks[0], g)
+        _retain(n, 0, g)
+        return g
+    g = list(g)
+    for k in range(n.n_outputs):
+        if g[k] is None:
+            continue
+        if n.tensor_hooks and k in n.tensor_hooks:
+            g[k] = _run_tensor_hooks(n.tensor_hooks[k], g[k])
+        _retain(n, k, g[k])
+    return g
+
+
+def _retain(n, k, g):
+    if n.retained and k in n.retained:
+        t = n.retained[k]()
+        if t is not None:
+            from .tensor import Tensor
+            if t._grad is None:
+                t._grad = Tensor._wrap(np.array(g, copy=True))
+            else:
+                t._grad = Tensor._wrap(t._grad._data + g)
+
+
+def _add_pending(pending, node, k, g):
+    n_out = node.n_outputs
+    if n_out == 1:
+        old = pending.get(node)
+        pending[node] = g if old is None else old + g
+    else:
+        slot = pending.get(node)
+        if slot is None:
+            slot = pending[node] = [None] * n_out
+        slot[k] = g if slot[k] is None else slot[k] + g

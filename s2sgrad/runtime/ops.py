@@ -1,0 +1,262 @@
+"""Eager operations: run a primal, record one graph node driven by its rule.
+
+Takes: a primal callable with a rule in the table and its arguments (Tensors,
+arrays, Python values, or lists of Tensors for sequence parameters).
+Gives: ``apply`` (one op), ``apply_inplace`` (the same op written into its first
+argument), ``apply_custom`` (a compiled function as ONE node).
+Invariant: a node is recorded only when grad mode is on and some differentiable
+argument requires grad; it keeps only the arrays its specialised adjoint reads.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..rules import lookup
+from . import grad_mode
+from .graph import AccumulateGrad, Node, node_class
+from .tensor import Tensor
+
+__all__ = ["apply", "apply_inplace", "apply_custom", "edge_of", "unwrap"]
+
+_F64 = np.dtype(np.float64)
+
+
+def edge_of(t: Tensor):
+    """The graph edge a gradient for ``t`` flows into: its grad_fn, or its accumulator."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr, t._data.shape, t._data.dtype)
+    acc = t._accum
+    if acc is None:
+        acc = t._accum = AccumulateGrad(t)
+    return (acc, 0, t._data.shape, t._data.dtype)
+
+
+def unwrap(a):
+    if isinstance(a, Tensor):
+        return a._data
+    if isinstance(a, (list, tuple)) and a and any(isinstance(x, Tensor) for x in a):
+        return [x._data if isinstance(x, Tensor) else x for x in a]
+    return a
+
+
+def _saved_entry(t: Tensor):
+    fn = t.grad_fn
+    producer = None
+    if fn is not None:
+        producer = type(fn).__name__
+        producer = producer[:-9] if producer.endswith("Backward0") else producer
+    return (t._vc, t._vc[0], t._data.dtype, t._data.shape, producer)
+
+
+def _promote(out, args):
+    """PyTorch promotion: a float64 result from no float64 input becomes float32."""
+    if isinstance(out, np.ndarray):
+        if out.dtype == _F64 and not _has_f64(args):
+            return out.astype(np.float32)
+        return out
+    out = np.asarray(out)
+    if out.dtype == _F64 and not _has_f64(args):
+        out = out.astype(np.float32)
+    return out
+
+
+def _has_f64(args) -> bool:
+    for a in args:
+        if isinstance(a, Tensor):
+            if a._data.dtype == _F64:
+                return True
+        elif isinstance(a, np.ndarray):
+            if a.dtype == _F64:
+                return True
+        elif isinstance(a, (list, tuple)) and _has_f64(a):
+            return True
+    return False
+
+
+def apply(primal, *args, name: str | None = None, **kwargs):
+    """Run ``primal`` on the arrays inside ``args`` and record its node if needed."""
+    arrays = [unwrap(a) for a in args]
+    out = primal(*arrays, **kwargs)
+    if isinstance(out, tuple):
+        outs = tuple(_promote(o, args) for o in out)
+        return _record_multi(primal, args, arrays, kwargs, outs, name)
+    out = _promote(out, args)
+    if not grad_mode._state.enabled:
+        return Tensor._wrap(out)
+    rule = lookup(primal)
+    needed = _needed(rule, args)
+    if needed is None:
+        return Tensor._wrap(out)
+    res = Tensor._wrap(out)
+    res._requires_grad = True
+    res.grad_fn = _make_node(rule, args, arrays, kwargs, out, res, needed, name)
+    return res
+
+
+def _needed(rule, args):
+    """Mask of the rule's wrt params that require grad, or None if none does."""
+    mask = []
+    anyreq = False
+    for i in rule.wrt_index:
+        a = args[i] if i < len(args) else None
+        req = False
+        if isinstance(a, Tensor):
+            req = a._requires_grad
+        elif isinstance(a, (list, tuple)):
+            req = any(isinstance(x, Tensor) and x._requires_grad for x in a)
+        mask.append(req)
+        anyreq = anyreq or req
+    return tuple(mask) if anyreq else None
+
+
+def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
+    fn, reads = rule.specialize(needed)
+    params = rule.params
+    saved = []
+    kept = list(arrays)
+    for i, p in enumerate(params[:len(arrays)]):
+        if p in reads:
+            a = args[i]
+            if isinstance(a, Tensor):
+                saved.append(_saved_entry(a))
+            elif isinstance(a, (list, tuple)):
+                saved.extend(_saved_entry(x) for x in a if isinstance(x, Tensor))
+        else:
+            kept[i] = None
+    # Gradients flow to each differentiable Tensor argument, in parameter order;
+    # a sequence parameter (``concatenate([a, b])``) gives one edge per element.
+    edges = []
+    layout = []
+    for k, i in enumerate(rule.wrt_index):
+        a = args[i] if i < len(args) else None
+        if isinstance(a, (list, tuple)) and not isinstance(a, Tensor):
+            layout.append(len(a))
+            edges.extend(edge_of(x) if isinstance(x, Tensor) and x._requires_grad else None
+                         for x in a)
+        else:
+            layout.append(0)
+            edges.append(edge_of(a) if needed[k] else None)
+    if any(layout):
+        fn = _flattening(fn, tuple(layout), len(rule.wrt))
+    keep_out = "out" in reads
+    cls = node_class(name or rule.name)
+    node = cls(fn, tuple(kept), kwargs, out if keep_out else None, tuple(edges), saved,
+               rule.broadcast, n_outputs)
+    if keep_out and res is not None:
+        node.saved.append((res._vc, 0, out.dtype, out.shape, cls.__name__[:-9]
+                           if cls.__name__.endswith("Backward0") else cls.__name__))
+    return node
+
+
+def _flattening(fn, layout, nwrt):
+    def flat(g, out, *args, **kwargs):
+        grads = fn(g, out, *args, **kwargs)
+        if nwrt == 1:
+            grads = (grads,)
+        res = []
+        for n, gr in zip(layout, grads):
+            if n:
+                res.extend(gr if gr is not None else [None] * n)
+            else:
+                res.append(gr)
+        return res
+    return flat
+
+
+def _record_multi(primal, args, arrays, kwargs, outs, name):
+    wrapped = tuple(Tensor._wrap(o) for o in outs)
+    if not grad_mode._state.enabled:
+        return wrapped
+    rule = lookup(primal)
+    needed = _needed(rule, args)
+    if needed is None:
+        return wrapped
+    node = _make_node(rule, args, arrays, kwargs, outs, None, needed, name,
+                      n_outputs=len(outs))
+    node.out_meta = tuple((o.shape, o.dtype) for o in outs)
+    for k, t in enumerate(wrapped):
+        if t._data.dtype.kind in "fc":
+            t._requires_grad = True
+            t.grad_fn = node
+            t._output_nr = k
+    return wrapped
+
+
+def apply_inplace(target: Tensor, primal, *args, name: str | None = None, **kwargs) -> Tensor:
+    """``target <- primal(target, *args)`` in place, as PyTorch's ``add_``/``+=`` do.
+
+    The new node's edge for ``target`` points at target's previous history; if the
+    adjoint reads the old value, it keeps a copy (the original is overwritten).
+    """
+    check_inplace(target)
+    record = grad_mode._state.enabled and (target._requires_grad or any(
+        isinstance(a, Tensor) and a._requires_grad for a in args))
+    arrays = [unwrap(a) for a in args]
+    old = target._data
+    out = primal(old, *arrays, **kwargs)
+    if record:
+        rule = lookup(primal)
+        full = (target,) + args
+        needed = _needed(rule, full)
+        if needed is not None:
+            fn, reads = rule.specialize(needed)
+            first = rule.params[0]
+            arrs = [old.copy() if first in reads else old] + arrays
+            snap = Tensor._wrap(arrs[0])
+            snap._requires_grad = target._requires_grad
+            snap.grad_fn = target.grad_fn
+            snap._output_nr = target._output_nr
+            snap._accum = target._accum
+            full = (snap,) + args
+            node = _make_node(rule, full, arrs, kwargs, np.asarray(out), None, needed, name)
+            node.saved = [s for s in node.saved if s[0] is not snap._vc]
+    np.copyto(old, out, casting="unsafe")
+    target._vc[0] += 1
+    if record and needed is not None:
+        if "out" in reads:
+            node.out = old
+            node.saved.append((target._vc, target._vc[0], old.dtype, old.shape,
+                               type(node).__name__[:-9]))
+        target.grad_fn = node
+        target._output_nr = 0
+        target._requires_grad = True
+    return target
+
+
+def check_inplace(t: Tensor) -> None:
+    if t._requires_grad and t.grad_fn is None and grad_mode._state.enabled:
+        if t._is_view:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+
+
+def apply_custom(name: str, backward, inputs, outputs):
+    """Wrap ``outputs`` as Tensors produced by ONE node whose backward is ``backward``.
+
+    ``backward(gs)`` gets one cotangent per output (zeros filled in) and returns
+    one gradient per entry of ``inputs`` (None where there is none).
+    """
+    multi = isinstance(outputs, tuple)
+    outs = outputs if multi else (outputs,)
+    outs = tuple(np.asarray(o) for o in outs)
+    wrapped = tuple(Tensor._wrap(o) for o in outs)
+    req = [isinstance(a, Tensor) and a._requires_grad for a in inputs]
+    if not grad_mode._state.enabled or not any(req):
+        return wrapped if multi else wrapped[0]
+    edges = tuple(edge_of(a) if r else None for a, r in zip(inputs, req))
+
+    def fn(g, out):
+        return backward(tuple(g) if multi else (g,))
+
+    node = node_class(name)(fn, (), {}, None, edges, [], False, len(outs))
+    node.out_meta = tuple((o.shape, o.dtype) for o in outs)
+    node.keeps = True
+    for k, t in enumerate(wrapped):
+        if t._data.dtype.kind in "fc":
+            t._requires_grad = True
+            t.grad_fn = node
+            t._output_nr = k
+    return wrapped if multi else wrapped[0]

@@ -1,19 +1,125 @@
-"""Rules for reductions: sum, mean (more live in the coverage modules).
+"""Rules for reductions and scans: sum, mean, prod, max/min, var/std, cumsum, norms.
 
-The cotangent of a reduction is broadcast back with ``expand_reduced``; the
-axis conventions are NumPy's (``axis``, ``keepdims``).
+Takes: NumPy's reductions with their ``axis`` (None, int, negative, tuple) and
+``keepdims`` conventions. Gives: their adjoints in the one table; the cotangent
+is broadcast back with ``expand_reduced``, the subtle cases live in
+``reduce_helpers``.
+
+Invariants: ``prod`` and ``cumprod`` are exact at zeros; ``max``/``min`` (and
+``amax``/``amin``) share a tie evenly, PyTorch's full-reduction and ``amax``
+convention (not ``torch.max(dim)``, which picks the first index); ``std`` and
+``linalg.norm`` have gradient 0 where the result is 0, as PyTorch. Keyword
+arguments a rule does not list (``var(..., where=...)``, ``mean=``) are
+refused by the call binding rather than differentiated wrongly.
 """
 import numpy as np
 
 from .helpers import expand_reduced
+from .reduce_helpers import (
+    average_grad,
+    cumprod_grad,
+    cumsum_grad,
+    extreme_grad,
+    masked_mean_grad,
+    norm_grad,
+    prod_grad,
+    std_grad,
+    var_grad,
+)
 from .registry import rule
 
 
 @rule(np.sum, name="SumBackward0")
-def sum_(g, out, a, axis=None, dtype=None, out_=None, keepdims=False):
-    return expand_reduced(g, a.shape, axis, keepdims)
+def sum_(g, out, a, axis=None, dtype=None, out_=None, keepdims=False, initial=None, where=True):
+    ga = expand_reduced(g, np.shape(a), axis, keepdims)
+    return ga if where is True else ga * where
 
 
 @rule(np.mean, name="MeanBackward0")
-def mean(g, out, a, axis=None, dtype=None, out_=None, keepdims=False):
-    return expand_reduced(g, a.shape, axis, keepdims) * (np.size(out) / np.size(a))
+def mean(g, out, a, axis=None, dtype=None, out_=None, keepdims=False, where=True):
+    scale = np.size(out) / max(np.size(a), 1)
+    return (expand_reduced(g, np.shape(a), axis, keepdims) * scale if where is True
+            else masked_mean_grad(g, a, axis, keepdims, where))
+
+
+@rule(np.nansum, name="NansumBackward0")
+def nansum(g, out, a, axis=None, dtype=None, out_=None, keepdims=False):
+    return np.where(np.isnan(a), 0.0, expand_reduced(g, np.shape(a), axis, keepdims))
+
+
+@rule(np.nanmean, name="NanmeanBackward0")
+def nanmean(g, out, a, axis=None, dtype=None, out_=None, keepdims=False):
+    return masked_mean_grad(g, a, axis, keepdims, ~np.isnan(a))
+
+
+@rule(np.prod, name="ProdBackward0")
+def prod(g, out, a, axis=None, dtype=None, out_=None, keepdims=False):
+    return prod_grad(g, a, axis, keepdims)
+
+
+@rule(np.max, name="MaxBackward1")
+def max_(g, out, a, axis=None, out_=None, keepdims=False, initial=None, where=True):
+    return extreme_grad(g, a, out, axis, keepdims, where)
+
+
+@rule(np.amax, name="AmaxBackward0")
+def amax(g, out, a, axis=None, out_=None, keepdims=False, initial=None, where=True):
+    return extreme_grad(g, a, out, axis, keepdims, where)
+
+
+@rule(np.min, name="MinBackward1")
+def min_(g, out, a, axis=None, out_=None, keepdims=False, initial=None, where=True):
+    return extreme_grad(g, a, out, axis, keepdims, where)
+
+
+@rule(np.amin, name="AminBackward0")
+def amin(g, out, a, axis=None, out_=None, keepdims=False, initial=None, where=True):
+    return extreme_grad(g, a, out, axis, keepdims, where)
+
+
+@rule(np.ptp, name="PtpBackward0")
+def ptp(g, out, a, axis=None, out_=None, keepdims=False):
+    hi = np.max(a, axis=axis, keepdims=keepdims)
+    lo = np.min(a, axis=axis, keepdims=keepdims)
+    return extreme_grad(g, a, hi, axis, keepdims) - extreme_grad(g, a, lo, axis, keepdims)
+
+
+@rule(np.var, name="VarBackward0")
+def var(g, out, a, axis=None, dtype=None, out_=None, ddof=0, keepdims=False, correction=None):
+    return var_grad(g, a, axis, ddof if correction is None else correction, keepdims)
+
+
+@rule(np.std, name="StdBackward0")
+def std(g, out, a, axis=None, dtype=None, out_=None, ddof=0, keepdims=False, correction=None):
+    return std_grad(g, a, out, axis, ddof if correction is None else correction, keepdims)
+
+
+@rule(np.average, wrt=("a", "weights"), name="AverageBackward0")
+def average(g, out, a, axis=None, weights=None, returned=False, keepdims=False):
+    grads = average_grad(g, a, out, axis, weights, keepdims, returned)
+    return grads[0], grads[1]
+
+
+@rule(np.cumsum, name="CumsumBackward0")
+def cumsum(g, out, a, axis=None, dtype=None, out_=None):
+    return cumsum_grad(g, np.shape(a), axis)
+
+
+@rule(np.cumprod, name="CumprodBackward0")
+def cumprod(g, out, a, axis=None, dtype=None, out_=None):
+    return cumprod_grad(g, a, out, axis)
+
+
+@rule(np.linalg.norm, name="LinalgVectorNormBackward0")
+def norm(g, out, x, ord=None, axis=None, keepdims=False):
+    return norm_grad(g, x, out, ord, axis, keepdims)
+
+
+@rule(np.linalg.vector_norm, name="LinalgVectorNormBackward0")
+def vector_norm(g, out, x, axis=None, keepdims=False, ord=2):
+    return norm_grad(g, x, out, ord, axis, keepdims, False)
+
+
+@rule(np.linalg.matrix_norm, name="LinalgMatrixNormBackward0")
+def matrix_norm(g, out, x, keepdims=False, ord="fro"):
+    return norm_grad(g, x, out, ord, (-2, -1), keepdims)

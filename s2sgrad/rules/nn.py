@@ -33,12 +33,10 @@ __all__ = [
     "batch_norm",
     "conv2d",
     "conv_output_size",
-    "log_softmax",
     "max_pool2d",
     "mse_loss",
     "nll_loss",
     "pool_output_size",
-    "softmax",
 ]
 
 
@@ -482,32 +480,8 @@ def batch_norm_adjoint(g, out, x, weight=None, bias=None, running_mean=None, run
     return gx, (gw if weight is not None else None), (gb if bias is not None else None)
 
 
-# ---------------------------------------------------------------- softmax and losses
-
-def log_softmax(x, dim=-1):
-    """``F.log_softmax`` along ``dim``, shifted by the max for stability."""
-    m = x.max(axis=dim, keepdims=True)
-    shifted = x - m
-    shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-    return shifted
-
-
-@rule(log_softmax, wrt=("x",), name="LogSoftmaxBackward0")
-def log_softmax_adjoint(g, out, x, dim=-1):
-    return g - np.exp(out) * g.sum(axis=dim, keepdims=True)
-
-
-def softmax(x, dim=-1):
-    """``F.softmax`` along ``dim``."""
-    e = np.exp(x - x.max(axis=dim, keepdims=True))
-    e /= e.sum(axis=dim, keepdims=True)
-    return e
-
-
-@rule(softmax, wrt=("x",), name="SoftmaxBackward0")
-def softmax_adjoint(g, out, x, dim=-1):
-    return out * (g - (g * out).sum(axis=dim, keepdims=True))
-
+# ---------------------------------------------------------------- losses
+# (softmax and log_softmax live with the other PyTorch-style primitives in ``torchlike``.)
 
 def _nll_parts(x, target, weight, ignore_index):
     """Class axis moved last and flattened: (logp rows (M, C), targets (M,), weights (M,))."""

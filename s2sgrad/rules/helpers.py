@@ -57,11 +57,11 @@ def norm_axis(axis, ndim: int) -> tuple:
 
 def expand_reduced(g, shape: tuple, axis, keepdims: bool):
     """Broadcast a reduction's cotangent ``g`` back to the reduced input's ``shape``."""
+    if axis is None:
+        return np.full(shape, g)
     g = np.asarray(g)
-    if not keepdims and axis is not None and len(shape):
+    if not keepdims and len(shape):
         g = np.expand_dims(g, norm_axis(axis, len(shape)))
-    elif not keepdims and axis is None:
-        g = g.reshape((1,) * len(shape))
     return np.broadcast_to(g, shape)
 
 

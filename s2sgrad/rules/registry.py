@@ -70,7 +70,7 @@ class Rule:
     def specialize(self, mask: tuple[bool, ...]):
         """The adjoint compiled to compute only the gradients ``mask`` asks for.
 
-        Returns ``(fn, reads)``: gradients not asked for are ``None`` and the
+        Returns ``(fn, reads, uses)``: gradients not asked for are ``None`` and the
         statements only they needed are gone, so e.g. ``power`` for its base alone
         never takes a logarithm. Same template as the compiler inlines; made once.
         """
@@ -103,12 +103,31 @@ def _default_name(primal: Callable) -> str:
     return "".join(p[:1].upper() + p[1:] for p in base.split("_")) + "Backward0"
 
 
+_META_ATTRS = frozenset({"shape", "dtype", "ndim", "size"})
+
+
 def _reads(fdef: gast.FunctionDef, candidates: Iterable[str]) -> frozenset[str]:
-    """Names among ``candidates`` that the adjoint body reads (what must be saved)."""
+    """Names among ``candidates`` whose values the adjoint body reads (what must be saved).
+
+    A name used only as ``x.shape``/``x.dtype``/``x.ndim``/``x.size`` is not a
+    read of its values: the runtime keeps a stand-in with that metadata instead.
+    """
     cand = set(candidates)
+    meta_only = set()
+    for n in gast.walk(fdef):
+        if (isinstance(n, gast.Attribute) and n.attr in _META_ATTRS
+                and isinstance(n.value, gast.Name)):
+            meta_only.add(id(n.value))
     seen = {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)
-            and isinstance(n.ctx, gast.Load) and n.id in cand}
+            and isinstance(n.ctx, gast.Load) and n.id in cand and id(n) not in meta_only}
     return frozenset(seen)
+
+
+def meta_reads(fdef: gast.FunctionDef, candidates: Iterable[str]) -> frozenset[str]:
+    """Names among ``candidates`` the body uses at all (values or metadata)."""
+    cand = set(candidates)
+    return frozenset(n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)
+                     and isinstance(n.ctx, gast.Load) and n.id in cand)
 
 
 def rule(*primals: Callable, wrt: tuple[str, ...] | None = None, broadcast: bool = False,
@@ -161,7 +180,7 @@ def is_nondifferentiable(primal: Any) -> bool:
 
 def _specialize(r: Rule, mask: tuple[bool, ...]):
     if all(mask):
-        return r.adjoint, r.reads
+        return r.adjoint, r.reads, meta_reads(r.template, ("out",) + r.params)
     fdef = copy.deepcopy(r.template)
     ret = fdef.body[-1]
     if len(r.wrt) > 1 and isinstance(ret, gast.Return) and isinstance(ret.value, gast.Tuple):
@@ -170,7 +189,7 @@ def _specialize(r: Rule, mask: tuple[bool, ...]):
     elif len(r.wrt) == 1 and not mask[0]:
         ret.value = gast.Constant(None, None)
     else:
-        return r.adjoint, r.reads
+        return r.adjoint, r.reads, meta_reads(r.template, ("out",) + r.params)
     live = {n.id for n in gast.walk(ret) if isinstance(n, gast.Name)}
     kept = [ret]
     for stmt in reversed(fdef.body[:-1]):
@@ -188,4 +207,5 @@ def _specialize(r: Rule, mask: tuple[bool, ...]):
     code = compile(tree, f"<rule {r.name}>", "exec")
     ns: dict = {}
     exec(code, r.adjoint.__globals__, ns)
-    return ns[fdef.name], _reads(fdef, ("out",) + r.params)
+    names = ("out",) + r.params
+    return ns[fdef.name], _reads(fdef, names), meta_reads(fdef, names)

@@ -326,3 +326,23 @@ def fill(x, value):
 @rule(fill, wrt=("x",), name="FillBackward0")
 def fill_adjoint(g, out, x, value):
     return np.zeros_like(g)
+
+
+def sum_(x, axis=None, keepdims=False):
+    """``x.sum(dim, keepdim)``: NumPy's sum without its rarely used options."""
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)
+
+
+@rule(sum_, wrt=("x",), name="SumBackward0")
+def sum_adjoint(g, out, x, axis=None, keepdims=False):
+    return expand_reduced(g, x.shape, axis, keepdims)
+
+
+def mean_(x, axis=None, keepdims=False):
+    """``x.mean(dim, keepdim)``."""
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+@rule(mean_, wrt=("x",), name="MeanBackward0")
+def mean_adjoint(g, out, x, axis=None, keepdims=False):
+    return expand_reduced(g, x.shape, axis, keepdims) * (out.size / x.size)

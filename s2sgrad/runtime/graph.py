@@ -48,7 +48,9 @@ class Node:
         self.saved = saved
         self.broadcast = broadcast
         self.freed = False
-        self.keeps = False           # True: backward needs state even with nothing in saved
+        # keeps: backward reads state (saved arrays, or a compiled closure's saves),
+        # so a second backward without retain_graph must fail.
+        self.keeps = bool(saved) or type(out) is np.ndarray or np.ndarray in map(type, args)
         self.n_outputs = n_outputs
         self.out_meta = None         # ((shape, dtype), ...) of a multi-output node
         self.hooks = None
@@ -117,41 +119,49 @@ class Node:
         elif self.freed:
             raise RuntimeError(SECOND_BACKWARD)
         if self.prehooks:
-            for h in self.prehooks:
-                r = h((g,) if self.n_outputs == 1 else tuple(g))
-                if r is not None:
-                    g = r[0] if self.n_outputs == 1 else list(r)
+            g = self._run_prehooks(g)
         grads = self.fn(g, self.out, *self.args, **self.kwargs)
-        if len(self.edges) == 1 and not isinstance(grads, (tuple, list)):
-            grads = (grads,)
+        edges = self.edges
+        if len(edges) == 1:
+            grads = (grads,) if type(grads) is not tuple and type(grads) is not list else grads
         res = []
-        for e, gi in zip(self.edges, grads):
+        bc = self.broadcast
+        for e, gi in zip(edges, grads):
             if e is None or gi is None:
                 res.append(None)
                 continue
-            if self.broadcast and np.shape(gi) != e[2]:
-                gi = unbroadcast_to(gi, e[2])
-            if not isinstance(gi, np.ndarray):
+            if type(gi) is not np.ndarray:
                 gi = np.asarray(gi, dtype=e[3])
-            elif gi.dtype != e[3]:
+            if bc and gi.shape != e[2]:
+                gi = unbroadcast_to(gi, e[2])
+            if gi.dtype != e[3]:
                 gi = gi.astype(e[3])
             res.append(gi)
         if self.hooks:
-            from .tensor import Tensor
-            gin = tuple(None if r is None else Tensor(r) for r in res)
-            gout = (Tensor(g),) if self.n_outputs == 1 else tuple(
-                None if x is None else Tensor(x) for x in g)
-            for h in self.hooks:
-                r = h(gin, gout)
-                if r is not None:
-                    gin = tuple(r)
-            res = [None if t is None else t._data for t in gin]
+            res = self._run_hooks(res, g)
         return res
+
+    def _run_prehooks(self, g):
+        for h in self.prehooks:
+            r = h((g,) if self.n_outputs == 1 else tuple(g))
+            if r is not None:
+                g = r[0] if self.n_outputs == 1 else list(r)
+        return g
+
+    def _run_hooks(self, res, g):
+        from .tensor import Tensor
+        gin = tuple(None if r is None else Tensor(r) for r in res)
+        gout = (Tensor(g),) if self.n_outputs == 1 else tuple(
+            None if x is None else Tensor(x) for x in g)
+        for h in self.hooks:
+            r = h(gin, gout)
+            if r is not None:
+                gin = tuple(r)
+        return [None if t is None else t._data for t in gin]
 
     def release(self) -> None:
         """Free saved values (after a backward without ``retain_graph``)."""
-        if (self.keeps or self.saved or self.out is not None
-                or any(a is not None for a in self.args)):
+        if self.keeps:
             self.freed = True
             self.args = ()
             self.kwargs = {}
@@ -250,25 +260,30 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
     stack = [n for n, _ in roots]
     seen = set(stack)
     while stack:
-        n = stack.pop()
-        for e in n.edges:
+        for e in stack.pop().edges:
             if e is None:
                 continue
             nxt = e[0]
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
 
     pending: dict = {}
     for (n, k), g in zip(roots, grads):
         _add_pending(pending, n, k, g)
-    ready = [n for n in dict.fromkeys(n for n, _ in roots) if deps.get(n, 0) == 0]
+    ready = []
+    for n, _ in roots:
+        if n not in deps and n not in ready:
+            ready.append(n)
     captured = capture or {}
     while ready:
         n = ready.pop()
         g = pending.pop(n, None)
-        if isinstance(n, AccumulateGrad):
+        if type(n) is AccumulateGrad:
             if g is not None:
                 if n.hooks:
                     g = _run_tensor_hooks(n.hooks, g)
@@ -281,24 +296,31 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
         if g is not None:
             if n.tensor_hooks or n.retained:
                 g = _node_output_hooks(n, g)
-            if n in captured:
-                slots = captured[n]
-                for k, slot in slots.items():
+            if captured and n in captured:
+                for k, slot in captured[n].items():
                     slot[0] = g if n.n_outputs == 1 else g[k]
             if n.n_outputs > 1:
                 g = [np.zeros(s, d) if gi is None else gi for gi, (s, d) in zip(g, n.out_meta)]
             outs = n.apply(g)
-            if not retain_graph:
+            if not retain_graph and n.keeps:
                 n.release()
-        for i, e in enumerate(n.edges):
-            if e is None:
-                continue
-            nxt = e[0]
-            if outs is not None and outs[i] is not None:
-                _add_pending(pending, nxt, e[1], outs[i])
-            deps[nxt] -= 1
-            if deps[nxt] == 0:
-                ready.append(nxt)
+        i = 0
+        for e in n.edges:
+            if e is not None:
+                nxt = e[0]
+                if outs is not None:
+                    gi = outs[i]
+                    if gi is not None:
+                        if nxt.n_outputs == 1:
+                            old = pending.get(nxt)
+                            pending[nxt] = gi if old is None else old + gi
+                        else:
+                            _add_pending(pending, nxt, e[1], gi)
+                c = deps[nxt] - 1
+                deps[nxt] = c
+                if c == 0:
+                    ready.append(nxt)
+            i += 1
 
 
 def _node_output_hooks(n, g):

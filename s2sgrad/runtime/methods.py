@@ -253,8 +253,8 @@ def _sum(self, dim=None, keepdim=False, dtype=None, axis=None):
                                        dtype=np.int64))
     x = self if dtype is None else self.to(dtype)
     if dim is None:
-        return apply(np.sum, x, name="SumBackward0")
-    return apply(np.sum, x, _dims(dim), None, None, keepdim, name="SumBackward1")
+        return apply(tl.sum_, x, name="SumBackward0")
+    return apply(tl.sum_, x, _dims(dim), keepdim, name="SumBackward1")
 
 
 def _mean(self, dim=None, keepdim=False, dtype=None, axis=None):
@@ -265,8 +265,8 @@ def _mean(self, dim=None, keepdim=False, dtype=None, axis=None):
                            f"{_long(self._data.dtype)}")
     x = self if dtype is None else self.to(dtype)
     if dim is None:
-        return apply(np.mean, x, name="MeanBackward0")
-    return apply(np.mean, x, _dims(dim), None, None, keepdim, name="MeanBackward1")
+        return apply(tl.mean_, x, name="MeanBackward0")
+    return apply(tl.mean_, x, _dims(dim), keepdim, name="MeanBackward1")
 
 
 T.sum = _sum

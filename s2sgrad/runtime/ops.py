@@ -76,7 +76,7 @@ def _has_f64(args) -> bool:
 
 def apply(primal, *args, name: str | None = None, **kwargs):
     """Run ``primal`` on the arrays inside ``args`` and record its node if needed."""
-    arrays = [unwrap(a) for a in args]
+    arrays = [a._data if isinstance(a, Tensor) else unwrap(a) for a in args]
     out = primal(*arrays, **kwargs)
     if isinstance(out, tuple):
         outs = tuple(_promote(o, args) for o in out)
@@ -98,52 +98,98 @@ def _needed(rule, args):
     """Mask of the rule's wrt params that require grad, or None if none does."""
     mask = []
     anyreq = False
+    n = len(args)
     for i in rule.wrt_index:
-        a = args[i] if i < len(args) else None
-        req = False
+        if i >= n:
+            mask.append(False)
+            continue
+        a = args[i]
         if isinstance(a, Tensor):
             req = a._requires_grad
         elif isinstance(a, (list, tuple)):
             req = any(isinstance(x, Tensor) and x._requires_grad for x in a)
+        else:
+            req = False
         mask.append(req)
-        anyreq = anyreq or req
+        if req:
+            anyreq = True
     return tuple(mask) if anyreq else None
 
 
+class ArrayMeta:
+    """Stands in for an array whose adjoint needs only its shape and dtype."""
+
+    __slots__ = ("shape", "dtype", "ndim", "size")
+
+    def __init__(self, a):
+        self.shape = a.shape
+        self.dtype = a.dtype
+        self.ndim = a.ndim
+        self.size = a.size
+
+
+_PLANS: dict = {}
+
+
+def _plan(rule, needed, nargs):
+    """What a node keeps of each argument, made once per (rule, mask, arity).
+
+    Returns ``(fn, actions, keep_out, name)``: ``actions[i]`` is 0 (drop),
+    1 (keep shape/dtype only) or 2 (keep the value and check its version);
+    ``keep_out`` is the same code for the output.
+    """
+    key = (id(rule), needed, nargs)
+    p = _PLANS.get(key)
+    if p is None:
+        fn, reads, uses = rule.specialize(needed)
+        actions = tuple(2 if q in reads else 1 if q in uses else 0
+                        for q in rule.params[:nargs])
+        keep_out = 2 if "out" in reads else 1 if "out" in uses else 0
+        p = _PLANS[key] = (fn, actions, keep_out)
+    return p
+
+
 def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
-    fn, reads = rule.specialize(needed)
-    params = rule.params
+    fn, actions, keep_out = _plan(rule, needed, len(arrays))
     saved = []
     kept = list(arrays)
-    for i, p in enumerate(params[:len(arrays)]):
-        if p in reads:
+    i = 0
+    for act in actions:
+        if act == 0:
+            kept[i] = None
+        elif act == 1:
+            a = kept[i]
+            if type(a) is np.ndarray:
+                kept[i] = ArrayMeta(a)
+        else:
             a = args[i]
             if isinstance(a, Tensor):
                 saved.append(_saved_entry(a))
             elif isinstance(a, (list, tuple)):
                 saved.extend(_saved_entry(x) for x in a if isinstance(x, Tensor))
-        else:
-            kept[i] = None
+        i += 1
     # Gradients flow to each differentiable Tensor argument, in parameter order;
     # a sequence parameter (``concatenate([a, b])``) gives one edge per element.
     edges = []
-    layout = []
+    layout = None
     for k, i in enumerate(rule.wrt_index):
         a = args[i] if i < len(args) else None
-        if isinstance(a, (list, tuple)) and not isinstance(a, Tensor):
-            layout.append(len(a))
+        if isinstance(a, (list, tuple)):
+            if layout is None:
+                layout = [0] * len(rule.wrt_index)
+            layout[k] = len(a)
             edges.extend(edge_of(x) if isinstance(x, Tensor) and x._requires_grad else None
                          for x in a)
         else:
-            layout.append(0)
             edges.append(edge_of(a) if needed[k] else None)
-    if any(layout):
+    if layout is not None:
         fn = _flattening(fn, tuple(layout), len(rule.wrt))
-    keep_out = "out" in reads
     cls = node_class(name or rule.name)
-    node = cls(fn, tuple(kept), kwargs, out if keep_out else None, tuple(edges), saved,
-               rule.broadcast, n_outputs)
-    if keep_out and res is not None:
+    node_out = out if keep_out == 2 else (
+        ArrayMeta(out) if keep_out == 1 and type(out) is np.ndarray else None)
+    node = cls(fn, tuple(kept), kwargs, node_out, tuple(edges), saved, rule.broadcast,
+               n_outputs)
+    if keep_out == 2 and res is not None:
         node.saved.append((res._vc, 0, out.dtype, out.shape, cls.__name__[:-9]
                            if cls.__name__.endswith("Backward0") else cls.__name__))
     return node
@@ -200,7 +246,7 @@ def apply_inplace(target: Tensor, primal, *args, name: str | None = None, **kwar
         full = (target,) + args
         needed = _needed(rule, full)
         if needed is not None:
-            fn, reads = rule.specialize(needed)
+            fn, reads, _ = rule.specialize(needed)
             first = rule.params[0]
             arrs = [old.copy() if first in reads else old] + arrays
             snap = Tensor._wrap(arrs[0])

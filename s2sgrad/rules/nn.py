@@ -170,8 +170,9 @@ def _col2im_add(gxpt, cols, kh, kw, s, d, ho, wo):
             dst += cols[:, i, j]
 
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    """``F.conv2d``: cross-correlation of NCHW ``x`` with OIHW ``w``, plus bias ``b``."""
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """``F.conv2d``: cross-correlation of NCHW ``input`` with OIHW ``weight``, plus ``bias``."""
+    x, w, b = input, weight, bias
     s, d, pads, ho, wo = _conv_geometry(x, w, stride, padding, dilation, groups)
     _check_conv(x, w, groups, ho, wo)
     x4 = _as4d(x)
@@ -224,10 +225,10 @@ def _conv_grads(g, x, w, stride, padding, dilation, groups):
     return gx.reshape(x.shape), gw.reshape(w.shape)
 
 
-@rule(conv2d, wrt=("x", "w", "b"), name="ConvolutionBackward0")
-def conv2d_adjoint(g, out, x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    gx, gw = _conv_grads(g, x, w, stride, padding, dilation, groups)
-    gb = _as4d(g).sum(axis=(0, 2, 3)) if b is not None else None
+@rule(conv2d, wrt=("input", "weight", "bias"), name="ConvolutionBackward0")
+def conv2d_adjoint(g, out, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    gx, gw = _conv_grads(g, input, weight, stride, padding, dilation, groups)
+    gb = _as4d(g).sum(axis=(0, 2, 3)) if bias is not None else None
     return gx, gw, gb
 
 
@@ -261,8 +262,9 @@ def _window(xp, i, j, s, d, ho, wo):
     return xp[:, :, hi:hi + s[0] * (ho - 1) + 1:s[0], wj:wj + s[1] * (wo - 1) + 1:s[1]]
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """``F.max_pool2d``; padding counts as -inf so it never wins."""
+    x = input
     k, s, _p, d, pads, ho, wo = _pool_geometry(x, kernel_size, stride, padding, dilation,
                                               ceil_mode)
     xp = _pad(_as4d(x), pads, -np.inf)
@@ -296,10 +298,10 @@ def _max_pool_grad(g, out, x, kernel_size, stride, padding, dilation, ceil_mode)
     return gx.reshape(x.shape)
 
 
-@rule(max_pool2d, wrt=("x",), name="MaxPool2DWithIndicesBackward0")
-def max_pool2d_adjoint(g, out, x, kernel_size, stride=None, padding=0, dilation=1,
+@rule(max_pool2d, wrt=("input",), name="MaxPool2DWithIndicesBackward0")
+def max_pool2d_adjoint(g, out, input, kernel_size, stride=None, padding=0, dilation=1,
                        ceil_mode=False):
-    return _max_pool_grad(g, out, x, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool_grad(g, out, input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 @functools.lru_cache(maxsize=256)
@@ -324,9 +326,10 @@ def _avg_setup(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
     return k, s, d, pads, ho, wo, div
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """``F.avg_pool2d`` (zero padding; the divisor follows ``count_include_pad``)."""
+    x = input
     k, s, d, pads, ho, wo, div = _avg_setup(x, kernel_size, stride, padding, ceil_mode,
                                             count_include_pad, divisor_override)
     xp = _pad(_as4d(x), pads)
@@ -354,10 +357,10 @@ def _avg_pool_grad(g, x, kernel_size, stride, padding, ceil_mode, count_include_
     return gxp[:, :, pads[0]:pads[0] + h, pads[2]:pads[2] + w].reshape(x.shape)
 
 
-@rule(avg_pool2d, wrt=("x",), name="AvgPool2DBackward0")
-def avg_pool2d_adjoint(g, out, x, kernel_size, stride=None, padding=0, ceil_mode=False,
+@rule(avg_pool2d, wrt=("input",), name="AvgPool2DBackward0")
+def avg_pool2d_adjoint(g, out, input, kernel_size, stride=None, padding=0, ceil_mode=False,
                        count_include_pad=True, divisor_override=None):
-    return _avg_pool_grad(g, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+    return _avg_pool_grad(g, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                           divisor_override)
 
 
@@ -377,18 +380,20 @@ def _adaptive_sizes(x, output_size):
     return (x.shape[-2] if oh is None else int(oh)), (x.shape[-1] if ow is None else int(ow))
 
 
-def adaptive_avg_pool2d(x, output_size):
+def adaptive_avg_pool2d(input, output_size):
     """``F.adaptive_avg_pool2d`` as two small matmuls with per-shape averaging matrices."""
+    x = input
     oh, ow = _adaptive_sizes(x, output_size)
     ph = _adaptive_matrix(x.shape[-2], oh).astype(x.dtype, copy=False)
     pw = _adaptive_matrix(x.shape[-1], ow).astype(x.dtype, copy=False)
     return np.matmul(ph, np.matmul(x, pw.T))
 
 
-@rule(adaptive_avg_pool2d, wrt=("x",), name="AdaptiveAvgPool2DBackward0")
-def adaptive_avg_pool2d_adjoint(g, out, x, output_size):
-    return np.matmul(_adaptive_matrix(x.shape[-2], g.shape[-2]).T.astype(g.dtype),
-                     np.matmul(g, _adaptive_matrix(x.shape[-1], g.shape[-1]).astype(g.dtype)))
+@rule(adaptive_avg_pool2d, wrt=("input",), name="AdaptiveAvgPool2DBackward0")
+def adaptive_avg_pool2d_adjoint(g, out, input, output_size):
+    ph = _adaptive_matrix(input.shape[-2], g.shape[-2]).astype(g.dtype)
+    pw = _adaptive_matrix(input.shape[-1], g.shape[-1]).astype(g.dtype)
+    return np.matmul(ph.T, np.matmul(g, pw))
 
 
 # ---------------------------------------------------------------- batch norm
@@ -424,15 +429,18 @@ def _check_bn(x, training):
                          f"size torch.Size([{', '.join(map(str, x.shape))}])")
 
 
-def batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None,
+def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                training=False, momentum=0.1, eps=1e-5):
-    """``F.batch_norm`` over axis 1 of ``x`` (N, C, *).
+    """``F.batch_norm`` over axis 1 of ``input`` (N, C, *).
 
     Training: normalise with the batch mean and biased variance, and blend the batch mean
     and UNBIASED variance into ``running_mean``/``running_var`` in place (when given)
     with factor ``momentum``. Eval: normalise with the running statistics.
     """
+    x = input
     _check_bn(x, training)
+    if not training and running_mean is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
     shape = _bn_shape(x)
     if training:
         mean, var = _batch_stats(x)
@@ -473,10 +481,10 @@ def _bn_grads(g, x, weight, running_mean, running_var, training, eps):
     return gx, gw, gb
 
 
-@rule(batch_norm, wrt=("x", "weight", "bias"), name="NativeBatchNormBackward0")
-def batch_norm_adjoint(g, out, x, weight=None, bias=None, running_mean=None, running_var=None,
-                       training=False, momentum=0.1, eps=1e-5):
-    gx, gw, gb = _bn_grads(g, x, weight, running_mean, running_var, training, eps)
+@rule(batch_norm, wrt=("input", "weight", "bias"), name="NativeBatchNormBackward0")
+def batch_norm_adjoint(g, out, input, running_mean=None, running_var=None, weight=None,
+                       bias=None, training=False, momentum=0.1, eps=1e-5):
+    gx, gw, gb = _bn_grads(g, input, weight, running_mean, running_var, training, eps)
     return gx, (gw if weight is not None else None), (gb if bias is not None else None)
 
 
@@ -503,8 +511,9 @@ def _nll_parts(x, target, weight, ignore_index):
 _TORCH_DTYPE = {"float32": "Float", "float64": "Double", "float16": "Half"}
 
 
-def nll_loss(x, target, weight=None, ignore_index=-100, reduction="mean"):
-    """``F.nll_loss`` of log-probabilities ``x`` (N, C, *) or (C,) with int ``target``."""
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """``F.nll_loss`` of log-probabilities ``input`` (N, C, *) or (C,), int ``target``."""
+    x = input
     xr, ts, wt = _nll_parts(x, target, weight, ignore_index)
     picked = -xr[np.arange(xr.shape[0]), ts] * wt
     if reduction == "none":
@@ -529,9 +538,9 @@ def _nll_grad(g, x, target, weight, ignore_index, reduction):
     return np.moveaxis(moved, -1, 1)
 
 
-@rule(nll_loss, wrt=("x",), name="NllLossBackward0")
-def nll_loss_adjoint(g, out, x, target, weight=None, ignore_index=-100, reduction="mean"):
-    return _nll_grad(g, x, target, weight, ignore_index, reduction)
+@rule(nll_loss, wrt=("input",), name="NllLossBackward0")
+def nll_loss_adjoint(g, out, input, target, weight=None, ignore_index=-100, reduction="mean"):
+    return _nll_grad(g, input, target, weight, ignore_index, reduction)
 
 
 def _reduce(v, reduction):
@@ -544,27 +553,27 @@ def _reduce(v, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-def mse_loss(x, target, reduction="mean"):
+def mse_loss(input, target, reduction="mean"):
     """``F.mse_loss``: squared error, reduced by mean (default), sum or none."""
-    d = x - target
+    d = input - target
     return np.asarray(_reduce(d * d, reduction))
 
 
-@rule(mse_loss, wrt=("x", "target"), broadcast=True, name="MseLossBackward0")
-def mse_loss_adjoint(g, out, x, target, reduction="mean"):
-    d = np.subtract(x, target)
+@rule(mse_loss, wrt=("input", "target"), broadcast=True, name="MseLossBackward0")
+def mse_loss_adjoint(g, out, input, target, reduction="mean"):
+    d = np.subtract(input, target)
     gx = 2 * (d * (g / d.size if reduction == "mean" else g))
     return gx, -gx
 
 
-def addmm(b, m1, m2):
-    """``torch.addmm``: ``b + m1 @ m2`` (how ``F.linear`` runs for 2-D input and a bias)."""
-    return np.matmul(m1, m2) + b
+def addmm(input, mat1, mat2):
+    """``torch.addmm``: ``input + mat1 @ mat2`` (how ``F.linear`` runs for 2-D input and a bias)."""
+    return np.matmul(mat1, mat2) + input
 
 
 @rule(addmm, broadcast=True, name="AddmmBackward0")
-def addmm_adjoint(g, out, b, m1, m2):
-    return g, g @ m2.T, m1.T @ g
+def addmm_adjoint(g, out, input, mat1, mat2):
+    return g, g @ mat2.T, mat1.T @ g
 
 
 nondifferentiable(conv_output_size, pool_output_size)

@@ -77,7 +77,7 @@ def test_batch_norm_gradient(xs, training, affine):
     c = xs[1]
     w, b = (_x(c), _x(c)) if affine else (None, None)
     rm, rv = _x(c), np.abs(_x(c)) + 0.5
-    args = [_x(*xs), w, b, rm, rv]
+    args = [_x(*xs), rm, rv, w, b]
     assert check_rule(R.batch_norm, args, {"training": training, "eps": 1e-3})
 
 
@@ -139,11 +139,11 @@ def test_node_names():
 def test_batch_norm_updates_running_stats_in_place():
     x = _x(4, 3, 5, 5)
     rm, rv = np.zeros(3), np.ones(3)
-    R.batch_norm(x, None, None, rm, rv, training=True, momentum=0.1)
+    R.batch_norm(x, rm, rv, training=True, momentum=0.1)
     np.testing.assert_allclose(rm, 0.1 * x.mean(axis=(0, 2, 3)))
     np.testing.assert_allclose(rv, 0.9 + 0.1 * x.var(axis=(0, 2, 3), ddof=1))
     before = rm.copy()
-    R.batch_norm(x, None, None, rm, rv, training=False)
+    R.batch_norm(x, rm, rv, training=False)
     np.testing.assert_array_equal(rm, before)
 
 
@@ -202,7 +202,7 @@ def test_batch_norm_and_losses_match_torch():
     rm, rv = np.zeros(3), np.ones(3)
     trm, trv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
     for training in (True, False):
-        out = R.batch_norm(x, w, b, rm, rv, training, 0.1, 1e-5)
+        out = R.batch_norm(x, rm, rv, w, b, training, 0.1, 1e-5)
         ref = F.batch_norm(torch.tensor(x), trm, trv, torch.tensor(w), torch.tensor(b),
                            training, 0.1, 1e-5)
         np.testing.assert_allclose(out, ref.numpy(), rtol=1e-10, atol=1e-12)

@@ -33,6 +33,6 @@ def scatter_add(g, shape, dtype, index):
     return z
 
 
-@rule(getitem, name="SelectBackward0")
+@rule(getitem, wrt=("x",), name="SelectBackward0")
 def getitem_adjoint(g, out, x, index):
     return scatter_add(g, x.shape, x.dtype, index)

@@ -63,6 +63,13 @@ class Rule:
         self.broadcast = broadcast
         self.name = name or _default_name(primal)
         self._template = None
+        ret = self.template.body[-1]
+        if not isinstance(ret, gast.Return):
+            raise TypeError(f"adjoint {adjoint.__qualname__} must end with a return")
+        if len(self.wrt) > 1 and not (isinstance(ret.value, gast.Tuple)
+                                      and len(ret.value.elts) == len(self.wrt)):
+            raise TypeError(f"adjoint {adjoint.__qualname__} must return a tuple of "
+                            f"{len(self.wrt)} gradients, one per wrt name {self.wrt}")
         self.reads = _reads(self.template, ("out",) + self.params)
         self.tangent = None
         self._variants = {}

@@ -141,7 +141,7 @@ def expand(x, shape):
     return np.broadcast_to(x, shape)
 
 
-@rule(expand, name="ExpandBackward0", broadcast=True)
+@rule(expand, wrt=("x",), name="ExpandBackward0", broadcast=True)
 def expand_adjoint(g, out, x, shape):
     return g
 

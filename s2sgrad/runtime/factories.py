@@ -44,7 +44,8 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-    t = Tensor(data, dtype=dtype)
+    from .tensor import _to_array
+    t = Tensor._wrap(_to_array(data, dtype))
     if requires_grad:
         t.requires_grad_(True, _factory=True)
     return t
@@ -55,7 +56,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data
     if isinstance(data, np.ndarray) and dtype is None:
         return Tensor._wrap(data)
-    return Tensor(data, dtype=dtype)
+    from .tensor import _to_array
+    return Tensor._wrap(_to_array(data, dtype))
 
 
 def from_numpy(arr: np.ndarray) -> Tensor:

@@ -288,7 +288,7 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
                 if n.hooks:
                     g = _run_tensor_hooks(n.hooks, g)
                 if n in captured:
-                    captured[n][0] = g
+                    captured[n][0][0] = g
                 elif accumulate:
                     n.accumulate(g)
             continue

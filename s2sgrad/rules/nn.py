@@ -31,6 +31,7 @@ __all__ = [
     "addmm",
     "avg_pool2d",
     "batch_norm",
+    "bce_with_logits",
     "conv2d",
     "conv_output_size",
     "max_pool2d",
@@ -564,6 +565,42 @@ def mse_loss_adjoint(g, out, input, target, reduction="mean"):
     d = np.subtract(input, target)
     gx = 2 * (d * (g / d.size if reduction == "mean" else g))
     return gx, -gx
+
+
+def _softplus_neg(x):
+    """log(1 + exp(-x)), stable for every x."""
+    return np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def bce_with_logits(input, target, weight=None, pos_weight=None, reduction="mean"):
+    """``F.binary_cross_entropy_with_logits``: ``-w [p y log s(x) + (1 - y) log(1 - s(x))]``."""
+    scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+    loss = (1 - target) * input + scale * _softplus_neg(input)
+    loss = loss if weight is None else loss * weight
+    return np.asarray(_reduce(loss, reduction), dtype=np.result_type(input, target))
+
+
+def _bce_grads(g, x, y, weight, pos_weight, reduction):
+    gl = g / np.size(np.broadcast_to(x, np.broadcast_shapes(np.shape(x), np.shape(y)))) \
+        if reduction == "mean" else g
+    gl = gl if weight is None else gl * weight
+    pw1 = 0 if pos_weight is None else pos_weight - 1
+    gx = gl * ((1 - y) - (1 + pw1 * y) * _sigmoid(-x))
+    gy = gl * (pw1 * _softplus_neg(x) - x)
+    return gx, gy
+
+
+@rule(bce_with_logits, wrt=("input", "target"), broadcast=True,
+      name="BinaryCrossEntropyWithLogitsBackward0")
+def bce_with_logits_adjoint(g, out, input, target, weight=None, pos_weight=None,
+                            reduction="mean"):
+    gx, gy = _bce_grads(g, input, target, weight, pos_weight, reduction)
+    return gx, gy
 
 
 def addmm(input, mat1, mat2):

@@ -106,6 +106,16 @@ def test_mse_loss_gradient(xs, ts, reduction):
     assert check_rule(R.mse_loss, [_x(*xs), _x(*ts)], {"reduction": reduction})
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_bce_with_logits_gradient(reduction, weighted):
+    x, y = _x(3, 4) * 3, RNG.uniform(0, 1, (3, 4))
+    kw = {"reduction": reduction}
+    if weighted:
+        kw.update(weight=RNG.uniform(0.5, 2, 4), pos_weight=RNG.uniform(0.5, 2, 4))
+    assert check_rule(R.bce_with_logits, [x, y], kw)
+
+
 @pytest.mark.parametrize("bs", [(3,), (2, 3), ()])
 def test_addmm_gradient(bs):
     assert check_rule(R.addmm, [_x(*bs), _x(2, 4), _x(4, 3)])
@@ -212,6 +222,11 @@ def test_batch_norm_and_losses_match_torch():
     for red in ("mean", "sum", "none"):
         np.testing.assert_allclose(R.nll_loss(lp, t, reduction=red),
                                    F.nll_loss(torch.tensor(lp), torch.tensor(t), reduction=red))
+        y, w, pw = RNG.uniform(0, 1, (6, 4)), RNG.uniform(0.5, 2, 4), RNG.uniform(0.5, 2, 4)
+        np.testing.assert_allclose(
+            R.bce_with_logits(lp, y, w, pw, reduction=red),
+            F.binary_cross_entropy_with_logits(torch.tensor(lp), torch.tensor(y), torch.tensor(w),
+                                               reduction=red, pos_weight=torch.tensor(pw)))
         np.testing.assert_allclose(R.mse_loss(lp, lp * 0.5, reduction=red),
                                    F.mse_loss(torch.tensor(lp), torch.tensor(lp * 0.5),
                                               reduction=red))

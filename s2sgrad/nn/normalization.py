@@ -1,0 +1,103 @@
+"""Batch normalisation: ``BatchNorm1d`` and ``BatchNorm2d``.
+
+Takes: the channel count and PyTorch's options (eps, momentum, affine, bias,
+track_running_stats).
+Gives: modules whose training forward normalises with the batch statistics and updates
+the ``running_mean``/``running_var`` buffers in place (also under ``no_grad``), counting
+``num_batches_tracked``; eval mode uses the running statistics (SEMANTICS 5.4).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..runtime import dtypes
+from ..runtime.tensor import Tensor
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
+
+
+class _BatchNorm(Module):
+    _expected: tuple = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device=None,
+                 dtype=None, bias: bool = True) -> None:
+        super().__init__()
+        npdt = dtypes.to_numpy(dtype) if dtype is not None else dtypes.get_default_dtype().np
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        self._bias = bias
+        if affine:
+            self.weight = Parameter(Tensor._wrap(np.ones(num_features, npdt)))
+            if bias:
+                self.bias = Parameter(Tensor._wrap(np.zeros(num_features, npdt)))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor._wrap(np.zeros(num_features, npdt)))
+            self.register_buffer("running_var", Tensor._wrap(np.ones(num_features, npdt)))
+            self.register_buffer("num_batches_tracked", Tensor._wrap(np.array(0, np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() not in self._expected:
+            raise ValueError(self._message.format(input.dim()))
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked._data += 1
+            self.num_batches_tracked._vc[0] += 1
+            if self.momentum is None:       # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked._data)
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        keep = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if keep else None,
+                            self.running_var if keep else None, self.weight, self.bias,
+                            use_batch, factor, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self._bias}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over (N, C) or (N, C, L) input."""
+
+    _expected = (2, 3)
+    _message = "expected 2D or 3D input (got {}D input)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over (N, C, H, W) input, per channel."""
+
+    _expected = (4,)
+    _message = "expected 4D input (got {}D input)"

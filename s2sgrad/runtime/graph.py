@@ -88,8 +88,9 @@ class Node:
         self.prehooks.append(fn)
         return RemovableHandle(self.prehooks, fn)
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} object at {id(self):#x}>"
+    # No __repr__: with the class in module "builtins", object's own repr prints
+    # "<AddBackward0 object at 0x...>" and IPython shows "<AddBackward0 at 0x...>",
+    # exactly as for PyTorch's nodes.
 
     def __call__(self, *grads):
         from .tensor import Tensor
@@ -185,6 +186,8 @@ def node_class(name: str) -> type:
 class AccumulateGrad:
     """The sink for a leaf tensor: accumulates into ``variable.grad``."""
 
+    __module__ = "builtins"
+
     __slots__ = ("variable", "hooks", "post_hooks", "metadata", "__weakref__")
     edges = ()
     n_outputs = 1
@@ -202,9 +205,6 @@ class AccumulateGrad:
     @property
     def next_functions(self):
         return ()
-
-    def __repr__(self) -> str:
-        return f"<AccumulateGrad object at {id(self):#x}>"
 
     def register_hook(self, fn):
         from .hooks import RemovableHandle

@@ -1,0 +1,44 @@
+"""Tutorial 000: autograd basics (the 60-minute blitz, Spanish edition).
+
+Runs every code cell of the tutorial with ``import s2sgrad as torch``. A seed is
+set first so the random cells print the same numbers as PyTorch does.
+"""
+import s2sgrad as torch
+
+torch.manual_seed(0)
+
+x = torch.ones(2, 2, requires_grad=True)
+print(x)
+
+y = x + 2
+print(y)
+
+print(y.grad_fn)
+
+z = y * y * 3
+out = z.mean()
+print(z, out)
+
+a = torch.randn(2, 2)
+a = ((a * 3) / (a - 1))
+print(a.requires_grad)
+a.requires_grad_(True)
+print(a.requires_grad)
+b = (a * a).sum()
+print(b.grad_fn)
+
+out.backward()
+print(repr(out))
+print(x.grad)
+
+x = torch.randn(3, requires_grad=True)
+y = x * 2
+while y.data.norm() < 1000:
+    y = y * 2
+print(y)
+
+print(y.grad)
+
+v = torch.tensor([0.1, 1.0, 0.0001], dtype=torch.float)
+y.backward(v)
+print(x.grad)

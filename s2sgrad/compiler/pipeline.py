@@ -1,0 +1,260 @@
+"""The compiler as a flat list of passes, from a function to its compiled adjoint.
+
+Takes: a Python function and a mask saying which parameters are differentiated.
+Gives: a ``Compiled``: ``primal`` (the function, lowered to NumPy), ``fwd``
+(returns ``(value, tape)``), ``adj`` (``adj(tape, cotangent)`` -> one gradient
+per differentiated parameter, None for none), the generated ``source`` and the
+``guards`` under which it stays valid.
+
+    parse      source.parse_function     text -> gast FunctionDef
+    fence      fence.check               refuse unsupported syntax early
+    resolve    resolve.Resolver          names -> objects (+ guards)
+    normalize  normalize.normalize       three-address form, structured control
+    instrument forward.instrument        trip counters for loops
+    analyse    analysis.analyse          activity, overwrites
+    reverse    reverse.Reverser          adjoint sweep, reads -> ``needed``
+    forward    forward.Forward           primal sweep with saves
+    optimize   optimize.dead_code        drop what nothing reads
+    emit       emit.to_source            text
+    codegen    codegen.compile_functions live functions with a linecache entry
+
+Invariant: results are cached per (function, mask) and reused only while the
+guards hold, so a redefined callee is never run from a stale compilation.
+"""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gast
+
+from . import analysis, codegen, fence, normalize, optimize
+from .emit import to_source
+from .errors import TransformError
+from .forward import Forward, instrument, pushes
+from .names import Namer
+from .nodes import assign, attr, call, const, load, store, tuple_
+from .resolve import Guards, Resolver
+from .reverse import Reverser, State, _store_names
+from .source import parse_function
+
+__all__ = ["Compiled", "clear_cache", "compile_function"]
+
+
+@dataclass
+class Compiled:
+    fn: Callable
+    params: list[str]
+    diff: list[str]
+    primal: Callable
+    fwd: Callable | None
+    adj: Callable | None
+    source: str
+    guards: Guards
+
+
+_CACHE: dict[tuple, Compiled] = {}
+_ACTIVE: list = []
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def compile_function(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
+    """The compiled form of ``fn`` differentiated where ``mask`` is True (cached)."""
+    key = (fn, mask)
+    hit = _CACHE.get(key)
+    if hit is not None and hit.guards.hold():
+        return hit
+    if fn in _ACTIVE:
+        src = parse_function(fn)
+        raise src.error(f"recursion: {fn.__name__!r} calls itself", src.fdef,
+                        "write the recursion as a loop")
+    _ACTIVE.append(fn)
+    try:
+        c = _compile(fn, mask)
+    finally:
+        _ACTIVE.remove(fn)
+    _CACHE[key] = c
+    return c
+
+
+def _all_names(fdef) -> set[str]:
+    return {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)}
+
+
+def _compile(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
+    src = parse_function(fn)                                          # parse
+    fence.check(src)                                                  # fence
+    locals_ = normalize.local_names(src.fdef)
+    resolver = Resolver(fn, locals_)                                  # resolve
+    nf = normalize.normalize(src, resolver)                           # normalize
+    params = nf.params
+    diff = [p for p, m in zip(params, mask) if m]
+    used = _all_names(src.fdef) | set(params) | {f"_t{i}" for i in range(nf.n_temps + 1)}
+    for s, _ in analysis.walk_stmts(nf.body):
+        used |= {n.id for n in gast.walk(s) if isinstance(n, gast.Name)}
+    namer = Namer(used, fn.__globals__, locals_)
+    guards = Guards()
+    guards.extend(resolver.guards)
+    for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+        # Closure variables are read through the factory, so they are bound (and guarded).
+        try:
+            namer.bindings[name] = cell.cell_contents
+            guards.cells.append((cell, cell.cell_contents))
+        except ValueError:
+            pass
+    namer.n = nf.n_temps
+    body = instrument(nf.body, namer)                                 # instrument
+    act = analysis.analyse(nf.__class__(nf.name, params, body), diff)  # analyse
+    primals, callees, adj_info = {}, {}, {}
+    for s, _ in analysis.walk_stmts(body):
+        if getattr(s, "op", None) != "call" or act.kinds.get(id(s)) != "user":
+            continue
+        callee = s.callee
+        target = _store_names(s)[0]
+        bound = analysis.bind_user_args(callee, s)
+        sub_params = list(inspect.signature(callee).parameters)
+        cmask = tuple(analysis._name(bound.get(p)) in act.active for p in sub_params)
+        if diff and act.is_active(load(target)) and any(cmask):
+            sub = compile_function(callee, cmask)
+            guards.extend(sub.guards)
+            f = namer.bind(sub.fwd, callee.__name__ + "_fwd")
+            a = namer.bind(sub.adj, callee.__name__ + "_adj")
+            tape = namer.tmp("tape")
+            s.extra_targets = [tape]
+            callees[id(s)] = (f, a, tape)
+            adj_info[id(s)] = (a, tape, sub.diff)
+        try:
+            sub0 = compile_function(callee, (False,) * len(sub_params))
+            guards.extend(sub0.guards)
+            primals[id(s)] = namer.bind(sub0.primal, callee.__name__)
+        except TransformError:
+            pass  # not differentiated here: the function itself runs
+    fdef = src.fdef
+    defs = {}
+    adj_src_body: list = []
+    needed: set = set()
+    if diff:
+        rev = Reverser(nf, act, namer, src, adj_info, nf.containers)  # reverse
+        st = State()
+        ret = body[-1].value
+        head = []
+        if act.is_active(ret):
+            bn = namer.adj(ret.id)
+            if ret.id in nf.containers:
+                head.append(assign(bn, call("list", [load("_bout")])))
+                st.owned.add(bn)
+            else:
+                head.append(assign(bn, load("_bout")))
+            st.m[bn] = "S"
+        code = rev.block(body, st)
+        primal_names = set(locals_) | {n for s, _ in analysis.walk_stmts(body)
+                                       for n in _store_names(s)} | {
+            t for v in callees.values() for t in v[2:]}
+        for s, _ in analysis.walk_stmts(body):
+            if hasattr(s, "trip") and s.trip:
+                primal_names.add(s.trip)
+        needed = _reads(code) & primal_names
+        stack = namer.fresh("_stack")
+        code = _resolve_markers(code, act, needed, stack)
+        results = [load(namer.adj(p)) if st.m.get(namer.adj(p)) else const(None) for p in diff]
+        code = optimize.dead_code(head + code, _reads(results))       # optimize
+        unpack = [assign(tuple_([store(n) for n in sorted(needed)] + [store(stack)],
+                                gast.Store()), load("_tape"))]
+        adj_src_body = unpack + code + [gast.Return(value=tuple_(results))]
+        fw = Forward(act, needed, namer, callees, primals, nf.containers)  # forward
+        fw.stack = stack
+        init = [assign(stack, gast.List(elts=[], ctx=gast.Load()))]
+        init += [assign(n, const(None)) for n in sorted(needed)
+                 if n not in params and n not in act.top_first]
+        fwd_body = init + fw.block(body)
+        defs["fwd"] = _def(fdef, fdef.name + "_fwd", fwd_body)
+        defs["adj"] = _def(fdef, fdef.name + "_adj", adj_src_body, ["_tape", "_bout"])
+    pw = Forward(act, set(), namer, {}, primals, nf.containers)
+    pw.saving = False
+    defs["primal"] = _def(fdef, fdef.name, pw.block(nf.body))
+    defaults = _bind_defaults(fdef, fn, namer)
+    for key in ("primal", "fwd"):
+        if key in defs:
+            defs[key].args = defaults
+    mod = gast.Module(body=[defs[k] for k in ("primal", "fwd", "adj") if k in defs],
+                      type_ignores=[])
+    text = to_source(mod)                                             # emit
+    names = [d.name for d in mod.body]
+    fns = codegen.compile_functions(text, names, namer.bindings, fn.__globals__,
+                                    f"{fn.__module__}.{fn.__qualname__}")  # codegen
+    return Compiled(fn, params, diff, fns[fdef.name], fns.get(fdef.name + "_fwd"),
+                    fns.get(fdef.name + "_adj"), text, guards)
+
+
+def _reads(node) -> set:
+    nodes = node if isinstance(node, list) else [node]
+    return {n.id for x in nodes for n in gast.walk(x) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load)}
+
+
+def _def(fdef, name, body, params=None) -> gast.FunctionDef:
+    args = gast.arguments(args=[gast.Name(id=p, ctx=gast.Param(), annotation=None,
+                                          type_comment=None) for p in (params or [])],
+                          posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                          kwarg=None, defaults=[])
+    return gast.FunctionDef(name=name, args=args, body=body or [gast.Pass()],
+                            decorator_list=[], returns=None, type_comment=None,
+                            type_params=[])
+
+
+def _bind_defaults(fdef, fn, namer) -> gast.arguments:
+    """The user's parameter list, defaults referring to the values ``fn`` holds."""
+    a = fdef.args
+    defaults = [_default(v, namer) for v in (fn.__defaults__ or ())]
+    kwd = fn.__kwdefaults__ or {}
+    kw_defaults = [_default(kwd[k.id], namer) if k.id in kwd else None for k in a.kwonlyargs]
+    plain = lambda ns: [gast.Name(id=n.id, ctx=gast.Param(), annotation=None,
+                                  type_comment=None) for n in ns]
+    return gast.arguments(args=plain(a.args), posonlyargs=plain(a.posonlyargs), vararg=None,
+                          kwonlyargs=plain(a.kwonlyargs), kw_defaults=kw_defaults, kwarg=None,
+                          defaults=defaults)
+
+
+def _default(v, namer):
+    from .templates import value_expr
+    return value_expr(v, namer)
+
+
+def _resolve_markers(code: list, act, needed: set, stack: str) -> list:
+    """Turn restore markers into pops (or nothing), recursively."""
+    out = []
+    for s in code:
+        if isinstance(s, gast.Expr) and hasattr(s, "restore"):
+            stmt = s.restore
+            pop = call(attr(stack, "pop"), [])
+            if getattr(stmt, "op", None) == "setitem":
+                x = stmt.args[0].id
+                if x in needed:
+                    out.append(gast.Assign(targets=[gast.Subscript(
+                        value=load(x), slice=stmt.targets[0].slice, ctx=gast.Store())],
+                        value=pop, type_comment=None))
+                continue
+            if getattr(stmt, "op", None) == "append":
+                x = stmt.args[0].id
+                if x in needed:
+                    out.append(gast.Expr(value=call(attr(x, "pop"), [])))
+                continue
+            for n in s.names:
+                if pushes(act, needed, stmt, n):
+                    out.append(assign(n, pop))
+            continue
+        for field in ("body", "orelse"):
+            if isinstance(getattr(s, field, None), list):
+                setattr(s, field, _resolve_markers(getattr(s, field), act, needed, stack)
+                        or ([gast.Pass()] if field == "body" else []))
+        out.append(s)
+    return out
+
+
+def _unused(*_: Any) -> None:
+    return None

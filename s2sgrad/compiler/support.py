@@ -1,0 +1,44 @@
+"""Small functions generated code calls for containers and zero handling.
+
+Takes: primal values and adjoints. Gives: container adjoints (a list, or a
+dict, with None for "no gradient yet") and their accumulation.
+Invariant: pure functions of their arguments, so an adjoint that calls them can
+itself be transformed again; none is called on the hot path of array code.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..rules.helpers import unbroadcast, zeros_of
+
+__all__ = ["acc_seq", "add", "empty_adjoint", "fill", "unbroadcast", "zeros_of"]
+
+
+def empty_adjoint(c):
+    """A fresh container adjoint for the list, tuple or dict ``c``."""
+    return dict.fromkeys(c) if isinstance(c, dict) else [None] * len(c)
+
+
+def add(a, b):
+    """``a + b`` where either may be None (no gradient)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def acc_seq(b, gs):
+    """Elementwise ``b + gs`` for container adjoints (None is zero)."""
+    if b is None:
+        return list(gs) if not isinstance(gs, dict) else dict(gs)
+    keys = gs.keys() if isinstance(gs, dict) else range(len(gs))
+    for k in keys:
+        b[k] = add(b[k], gs[k])
+    return b
+
+
+def fill(bt, t):
+    """A tuple adjoint with zeros where an element has no gradient (multi-output rules)."""
+    return tuple(zeros_of(np.asarray(v) if not isinstance(v, float) else v) if g is None else g
+                 for g, v in zip(bt, t))

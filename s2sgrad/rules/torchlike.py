@@ -292,9 +292,15 @@ def cat(xs, axis=0):
     return np.concatenate(xs, axis=axis)
 
 
+def split_like(g, xs, axis):
+    """``g`` cut along ``axis`` into pieces as long as each of ``xs``."""
+    sizes = [np.shape(x)[axis] for x in xs]
+    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+
+
 @rule(cat, wrt=("xs",), name="CatBackward0")
 def cat_adjoint(g, out, xs, axis=0):
-    return np.split(g, np.cumsum([np.shape(x)[axis] for x in xs])[:-1], axis=axis)
+    return split_like(g, xs, axis)
 
 
 def stack(xs, axis=0):

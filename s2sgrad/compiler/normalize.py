@@ -206,6 +206,8 @@ class Normalizer:
                 self.emit(_mark(assign(t, gast.Subscript(value=load(src.id), slice=const(k),
                                                          ctx=gast.Load())),
                                 "subscript", self.line, args=[load(src.id), const(k)]))
+                if isinstance(elt, (gast.Tuple, gast.List)):
+                    self.containers.add(t)   # destructured again: a tuple or list
                 self.assign_to(elt, load(t))
         elif isinstance(target, gast.Subscript):
             base = self.subscript_base(target)
@@ -650,4 +652,19 @@ def normalize(src: Source, resolver: Resolver) -> NormalForm:
         nz.out = []
         nz.stmt(body[-1])
         stmts = main + nz.out
+    _propagate_containers(stmts, nz.containers)
     return NormalForm(fdef.name, params, stmts, nz.containers, nz.written, nz.stopped, nz.n)
+
+
+def _propagate_containers(body, containers: set) -> None:
+    """A copy of a tuple or list is one too (``a = t`` then ``a[0]``)."""
+    from .analysis import walk_stmts
+    copies = [(s.targets[0].id, s.args[0].id) for s, _ in walk_stmts(body)
+              if getattr(s, "op", None) == "copy" and isinstance(s.args[0], gast.Name)]
+    changed = True
+    while changed:
+        changed = False
+        for t, a in copies:
+            if (a in containers) != (t in containers):
+                containers.update((t, a))
+                changed = True

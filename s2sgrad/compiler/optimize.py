@@ -10,9 +10,68 @@ statement is dropped only when no later statement (in any branch) reads it.
 """
 from __future__ import annotations
 
+import operator
+
 import gast
 
-__all__ = ["dead_code"]
+__all__ = ["dead_code", "fold_constants"]
+
+_BIN = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+        gast.Div: operator.truediv, gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
+        gast.Pow: operator.pow}
+_CMP = {gast.Is: operator.is_, gast.IsNot: operator.is_not, gast.Eq: operator.eq,
+        gast.NotEq: operator.ne, gast.Lt: operator.lt, gast.LtE: operator.le,
+        gast.Gt: operator.gt, gast.GtE: operator.ge}
+
+
+class _Fold(gast.NodeTransformer):
+    """Evaluate operators on literal constants; pick the branch of a constant test."""
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        fn = _BIN.get(type(node.op))
+        if fn and _num(node.left) and _num(node.right):
+            try:
+                return gast.Constant(value=fn(node.left.value, node.right.value), kind=None)
+            except (ArithmeticError, ValueError):
+                return node
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.operand, gast.Constant):
+            if isinstance(node.op, gast.Not):
+                return gast.Constant(value=not node.operand.value, kind=None)
+            if isinstance(node.op, gast.USub) and _num(node.operand):
+                return gast.Constant(value=-node.operand.value, kind=None)
+        return node
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) == 1 and isinstance(node.left, gast.Constant) and isinstance(
+                node.comparators[0], gast.Constant) and type(node.ops[0]) in _CMP:
+            a, b = node.left.value, node.comparators[0].value
+            if isinstance(node.ops[0], (gast.Is, gast.IsNot)) and not (
+                    a is None or b is None or isinstance(a, bool) and isinstance(b, bool)):
+                return node  # identity of other literals is an implementation detail
+            return gast.Constant(value=_CMP[type(node.ops[0])](a, b), kind=None)
+        return node
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, gast.Constant):
+            return node.body if node.test.value else node.orelse
+        return node
+
+
+def _num(n) -> bool:
+    return isinstance(n, gast.Constant) and type(n.value) in (int, float)
+
+
+def fold_constants(body: list) -> list:
+    """Constant folding: ``2 - 1`` -> ``1``, ``a if True is True else b`` -> ``a``."""
+    folder = _Fold()
+    return [folder.visit(s) for s in body]
 
 
 def _reads(node) -> set:

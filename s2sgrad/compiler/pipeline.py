@@ -158,11 +158,13 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
         for s, _ in analysis.walk_stmts(body):
             if hasattr(s, "trip") and s.trip:
                 primal_names.add(s.trip)
+        code = optimize.fold_constants(code)
         needed = _reads(code) & primal_names
         stack = namer.fresh("_stack")
         code = _resolve_markers(code, act, needed, stack)
         results = [load(namer.adj(p)) if st.m.get(namer.adj(p)) else const(None) for p in diff]
-        code = optimize.dead_code(head + code, _reads(results))       # optimize
+        code = optimize.fold_constants(code)                          # optimize
+        code = optimize.dead_code(head + code, _reads(results))
         unpack = [assign(tuple_([store(n) for n in sorted(needed)] + [store(stack)],
                                 gast.Store()), load("_tape"))]
         adj_src_body = unpack + code + [gast.Return(value=tuple_(results))]

@@ -128,8 +128,11 @@ class Reverser:
             return
         var = operand.id
         if broadcast:
-            g = self.namer.tmp("g")
-            out.append(assign(g, expr))
+            if isinstance(expr, gast.Name) and expr.id.startswith("_g"):
+                g = expr.id    # a template temporary: safe to rebind
+            else:
+                g = self.namer.tmp("g")
+                out.append(assign(g, expr))
             np_ = self.namer.numpy_name()
             test = gast.Compare(left=call(attr(np_, "shape"), [load(g)]), ops=[gast.NotEq()],
                                 comparators=[call(attr(np_, "shape"), [load(var)])])
@@ -342,8 +345,13 @@ class Reverser:
             code.extend(stmts)
             for w in want:
                 a = bound[w]
+                # Only an operand that another array operand may broadcast against can
+                # get a gradient of another shape; scalar literals never stretch it.
+                others = [bound[o] for o in rule.wrt if o != w and o in bound]
+                stretch = any(not (isinstance(o, gast.Constant) and type(o.value) in (
+                    int, float, bool)) for o in others)
                 self.add_grad(a, grads[w], st2, code,
-                              rule.broadcast and a.id not in self.containers)
+                              rule.broadcast and stretch and a.id not in self.containers)
         self.with_cotangent(t, st, out, body)
 
     def user(self, s, st, out):

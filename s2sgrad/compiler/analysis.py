@@ -123,6 +123,7 @@ def analyse(nf, diff_params: list[str]) -> Activity:
     stmts = [(s, d) for s, d in walk_stmts(nf.body)]
     flows = []                 # (targets, diff operands) per data statement
     defs: dict[str, int] = {p: 1 for p in nf.params}
+    top = {id(s) for s in nf.body}      # statements of the body itself, outside any block
     for s, depth in stmts:
         if isinstance(s, gast.For):
             tgt = s.target.id
@@ -139,7 +140,7 @@ def analyse(nf, diff_params: list[str]) -> Activity:
             defs[t] = defs.get(t, 0) + 1
             if depth > 0 or defs[t] > 1 or s.op in ("setitem", "append"):
                 act.overwritten.add(t)
-            if depth == 0 and defs[t] == 1 and t not in act.top_first:
+            if id(s) in top and defs[t] == 1 and t not in act.top_first:
                 act.top_first[t] = s
     varied = set(diff_params)
     changed = True

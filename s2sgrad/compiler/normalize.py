@@ -653,6 +653,7 @@ def normalize(src: Source, resolver: Resolver) -> NormalForm:
         nz.stmt(body[-1])
         stmts = main + nz.out
     _propagate_containers(stmts, nz.containers)
+    _refuse_argument_writes(src, stmts, params)
     return NormalForm(fdef.name, params, stmts, nz.containers, nz.written, nz.stopped, nz.n)
 
 
@@ -668,3 +669,23 @@ def _propagate_containers(body, containers: set) -> None:
             if (a in containers) != (t in containers):
                 containers.update((t, a))
                 changed = True
+
+
+def _refuse_argument_writes(src: Source, body, params) -> None:
+    """``x[i] = v`` on a caller's array (or a plain alias of it) would change the caller's
+    data and could not be undone without copying it: refuse it with a clear error."""
+    from .analysis import walk_stmts
+    alias = set(params)
+    stmts = [s for s, _ in walk_stmts(body)]
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            if getattr(s, "op", None) == "copy" and isinstance(s.args[0], gast.Name) and \
+                    s.args[0].id in alias and s.targets[0].id not in alias:
+                alias.add(s.targets[0].id)
+                changed = True
+    for s in stmts:
+        if getattr(s, "op", None) in ("setitem", "append") and s.args[0].id in alias:
+            raise src.error(f"in-place write into the argument {s.args[0].id!r}", s,
+                            "write into a copy made inside the function: y = x.copy()")

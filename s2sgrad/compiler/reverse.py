@@ -320,7 +320,8 @@ class Reverser:
                 self.prim(s, s.callee, bind_rule_args(rule, s), st, out)
             elif kind == "user":
                 self.user(s, st, out)
-            elif kind in ("opaque", "nondiff"):
+            elif kind == "opaque" and any(self.act.is_active(a) for a in list(s.args) + list(
+                    s.kwargs.values())):
                 what = f".{s.method}()" if getattr(s, "method", None) else repr(
                     getattr(s.callee, "__name__", s.callee))
                 raise self.src.error(

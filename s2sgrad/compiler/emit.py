@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 
 import astunparse
 import gast
@@ -49,4 +50,14 @@ def to_source(node) -> str:
         text = buf.getvalue()
     except (AttributeError, TypeError, ValueError):  # a node astunparse lacks: use the stdlib
         text = ast.unparse(node) + "\n"
-    return text.lstrip("\n")
+    return _comments(text.lstrip("\n"))
+
+
+_MARK = re.compile(r"^(\s*)((?:'|\")__s2s_comment__ .*)$", re.M)
+
+
+def _comments(text: str) -> str:
+    """Print comment markers (string statements) as ``# ...`` comments."""
+    def repl(m):
+        return m.group(1) + "# " + ast.literal_eval(m.group(2))[len("__s2s_comment__ "):]
+    return _MARK.sub(repl, text)

@@ -158,5 +158,6 @@ class Forward:
         value = clone(s.value)
         if not self.saving:
             return gast.Return(value=value)
-        saved = [load(n) for n in sorted(self.needed)] + [load(self.stack)]
+        saved = [load(n) for n in sorted(self.needed)] + (
+            [load(self.stack)] if self.stack else [])
         return gast.Return(value=tuple_([value, tuple_(saved)]))

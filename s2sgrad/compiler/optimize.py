@@ -14,7 +14,7 @@ import operator
 
 import gast
 
-__all__ = ["dead_code", "fold_constants"]
+__all__ = ["dead_code", "fold_constants", "propagate_copies"]
 
 _BIN = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
         gast.Div: operator.truediv, gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
@@ -95,3 +95,36 @@ def dead_code(body: list, live: set) -> list:
         out.append(s)
         live |= _reads(s)
     return out[::-1]
+
+
+def _count(body, ctx) -> dict:
+    counts: dict = {}
+    for s in body:
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, ctx):
+                counts[n.id] = counts.get(n.id, 0) + 1
+    return counts
+
+
+def propagate_copies(body: list) -> list:
+    """``_t = e; y = _t`` -> ``y = e`` when the temporary is written and read once."""
+    reads, writes = _count(body, gast.Load), _count(body, gast.Store)
+
+    def walk(stmts):
+        out = []
+        for s in stmts:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(s, field, None), list):
+                    setattr(s, field, walk(getattr(s, field)))
+            prev = out[-1] if out else None
+            if (isinstance(s, gast.Assign) and isinstance(s.value, gast.Name)
+                    and isinstance(prev, gast.Assign) and len(prev.targets) == 1
+                    and isinstance(prev.targets[0], gast.Name)
+                    and prev.targets[0].id == s.value.id and s.value.id.startswith("_")
+                    and reads.get(s.value.id) == 1 and writes.get(s.value.id) == 1
+                    and not hasattr(s, "comment")):
+                prev.targets = s.targets
+                continue
+            out.append(s)
+        return out
+    return walk(body)

@@ -165,12 +165,15 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
         results = [load(namer.adj(p)) if st.m.get(namer.adj(p)) else const(None) for p in diff]
         code = optimize.fold_constants(code)                          # optimize
         code = optimize.dead_code(head + code, _reads(results))
-        unpack = [assign(tuple_([store(n) for n in sorted(needed)] + [store(stack)],
-                                gast.Store()), load("_tape"))]
+        code = optimize.propagate_copies(code)
+        uses_stack = stack in _reads(code)
+        keep = [store(stack)] if uses_stack else []
+        unpack = [assign(tuple_([store(n) for n in sorted(needed)] + keep, gast.Store()),
+                         load("_tape"))]
         adj_src_body = unpack + code + [gast.Return(value=tuple_(results))]
         fw = Forward(act, needed, namer, callees, primals, nf.containers)  # forward
-        fw.stack = stack
-        init = [assign(stack, gast.List(elts=[], ctx=gast.Load()))]
+        fw.stack = stack if uses_stack else None
+        init = [assign(stack, gast.List(elts=[], ctx=gast.Load()))] if uses_stack else []
         init += [assign(n, const(None)) for n in sorted(needed)
                  if n not in params and n not in act.top_first]
         fwd_body = init + fw.block(body)

@@ -21,7 +21,9 @@ from .analysis import bind_rule_args, bind_user_args
 from .nodes import assign, attr, call, const, if_, is_atom, load
 from .templates import instantiate
 
-__all__ = ["Reverser", "State"]
+__all__ = ["COMMENT", "Reverser", "State"]
+
+COMMENT = "__s2s_comment__ "    # a string statement the emitter prints as a comment
 
 
 class State:
@@ -66,6 +68,7 @@ class Reverser:
         self.callees = callees          # id(stmt) -> (adj function name, tape name, params)
         self.containers = containers
         self.stable = set(nf.params) - act.overwritten
+        self._last = None
 
     # -- adjoint state --------------------------------------------------------------------
     def b(self, var: str) -> str:
@@ -189,9 +192,20 @@ class Reverser:
         op = getattr(s, "op", None)
         if op in ("effect", "return", None):
             return
+        start = len(out)
         getattr(self, "r_" + op)(s, st, out)
+        if len(out) > start:
+            self.comment(s, out, start)
         if not getattr(s, "norestore", False):
             out.append(_restore(s))
+
+    def comment(self, s, out, at):
+        """``# grad of: <source line>`` above the first adjoint of each source line."""
+        line = self.src.line(s.lineno).strip()
+        if not line or self._last == (id(out), s.lineno):
+            return
+        self._last = (id(out), s.lineno)
+        out.insert(at, gast.Expr(value=const(COMMENT + "grad of: " + line)))
 
     def loop(self, s, st: State, out: list):
         # Fixpoint on the state at the top of the reversed body.

@@ -5,6 +5,9 @@ Takes: NumPy's reductions with their ``axis`` (None, int, negative, tuple) and
 is broadcast back with ``expand_reduced``, the subtle cases live in
 ``reduce_helpers``.
 
+Adjoints that need only an input's shape spell it ``a.shape`` (``a.size``,
+``a.ndim``), so the runtime keeps that metadata instead of the array.
+
 Invariants: ``prod`` and ``cumprod`` are exact at zeros; ``max``/``min`` (and
 ``amax``/``amin``) share a tie evenly, PyTorch's full-reduction and ``amax``
 convention (not ``torch.max(dim)``, which picks the first index); ``std`` and
@@ -31,15 +34,15 @@ from .registry import rule
 
 @rule(np.sum, name="SumBackward0")
 def sum_(g, out, a, axis=None, dtype=None, out_=None, keepdims=False, initial=None, where=True):
-    ga = expand_reduced(g, np.shape(a), axis, keepdims)
+    ga = expand_reduced(g, a.shape, axis, keepdims)
     return ga if where is True else ga * where
 
 
 @rule(np.mean, name="MeanBackward0")
 def mean(g, out, a, axis=None, dtype=None, out_=None, keepdims=False, where=True):
-    scale = np.size(out) / max(np.size(a), 1)
-    return (expand_reduced(g, np.shape(a), axis, keepdims) * scale if where is True
-            else masked_mean_grad(g, a, axis, keepdims, where))
+    scale = np.size(out) / max(a.size, 1)
+    return (expand_reduced(g, a.shape, axis, keepdims) * scale if where is True
+            else masked_mean_grad(g, a.shape, axis, keepdims, where))
 
 
 @rule(np.nansum, name="NansumBackward0")
@@ -49,7 +52,7 @@ def nansum(g, out, a, axis=None, dtype=None, out_=None, keepdims=False):
 
 @rule(np.nanmean, name="NanmeanBackward0")
 def nanmean(g, out, a, axis=None, dtype=None, out_=None, keepdims=False):
-    return masked_mean_grad(g, a, axis, keepdims, ~np.isnan(a))
+    return masked_mean_grad(g, a.shape, axis, keepdims, ~np.isnan(a))
 
 
 @rule(np.prod, name="ProdBackward0")
@@ -102,7 +105,7 @@ def average(g, out, a, axis=None, weights=None, returned=False, keepdims=False):
 
 @rule(np.cumsum, name="CumsumBackward0")
 def cumsum(g, out, a, axis=None, dtype=None, out_=None):
-    return cumsum_grad(g, np.shape(a), axis)
+    return cumsum_grad(g, a.shape, axis)
 
 
 @rule(np.cumprod, name="CumprodBackward0")

@@ -34,11 +34,11 @@ def reduced_count(shape: tuple, axis) -> int:
     return n
 
 
-def masked_mean_grad(g, a, axis, keepdims: bool, where):
+def masked_mean_grad(g, shape: tuple, axis, keepdims: bool, where):
     """Gradient of ``mean(a, axis, where=where)``: each selected element gets g / count."""
-    mask = np.broadcast_to(where, np.shape(a))
+    mask = np.broadcast_to(where, shape)
     count = np.sum(mask, axis=axis, keepdims=True)
-    ge = expand_reduced(g, np.shape(a), axis, keepdims)
+    ge = expand_reduced(g, shape, axis, keepdims)
     return np.where(mask, ge / np.maximum(count, 1), 0.0)
 
 

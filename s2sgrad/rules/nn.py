@@ -366,14 +366,14 @@ def avg_pool2d_adjoint(g, out, input, kernel_size, stride=None, padding=0, ceil_
 
 
 @functools.lru_cache(maxsize=256)
-def _adaptive_matrix(size: int, n_out: int) -> np.ndarray:
-    """(n_out, size) averaging matrix: bin i covers [floor(i*size/n), ceil((i+1)*size/n))."""
+def _adaptive_bins(size: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n_out, size) 0/1 bin matrix (bin i covers [floor(i*size/n), ceil((i+1)*size/n)))
+    and the bin lengths; sums first, then one division, as PyTorch averages."""
     m = np.zeros((n_out, size))
     for i in range(n_out):
-        lo, hi = (i * size) // n_out, -(-((i + 1) * size) // n_out)
-        m[i, lo:hi] = 1.0 / (hi - lo)
+        m[i, (i * size) // n_out:-(-((i + 1) * size) // n_out)] = 1.0
     m.flags.writeable = False
-    return m
+    return m, m.sum(axis=1)
 
 
 def _adaptive_sizes(x, output_size):
@@ -381,20 +381,28 @@ def _adaptive_sizes(x, output_size):
     return (x.shape[-2] if oh is None else int(oh)), (x.shape[-1] if ow is None else int(ow))
 
 
+def _adaptive_counts(h, w, oh, ow, dtype):
+    (mh, ch), (mw, cw) = _adaptive_bins(h, oh), _adaptive_bins(w, ow)
+    return mh.astype(dtype), mw.astype(dtype), np.outer(ch, cw).astype(dtype)
+
+
 def adaptive_avg_pool2d(input, output_size):
-    """``F.adaptive_avg_pool2d`` as two small matmuls with per-shape averaging matrices."""
+    """``F.adaptive_avg_pool2d`` as two small matmuls with per-shape bin matrices."""
     x = input
     oh, ow = _adaptive_sizes(x, output_size)
-    ph = _adaptive_matrix(x.shape[-2], oh).astype(x.dtype, copy=False)
-    pw = _adaptive_matrix(x.shape[-1], ow).astype(x.dtype, copy=False)
-    return np.matmul(ph, np.matmul(x, pw.T))
+    mh, mw, count = _adaptive_counts(x.shape[-2], x.shape[-1], oh, ow, x.dtype)
+    return np.matmul(mh, np.matmul(x, mw.T)) / count
+
+
+def _adaptive_grad(g, x):
+    mh, mw, count = _adaptive_counts(x.shape[-2], x.shape[-1], g.shape[-2], g.shape[-1],
+                                     g.dtype)
+    return np.matmul(mh.T, np.matmul(g / count, mw))
 
 
 @rule(adaptive_avg_pool2d, wrt=("input",), name="AdaptiveAvgPool2DBackward0")
 def adaptive_avg_pool2d_adjoint(g, out, input, output_size):
-    ph = _adaptive_matrix(input.shape[-2], g.shape[-2]).astype(g.dtype)
-    pw = _adaptive_matrix(input.shape[-1], g.shape[-1]).astype(g.dtype)
-    return np.matmul(ph.T, np.matmul(g, pw))
+    return _adaptive_grad(g, input)
 
 
 # ---------------------------------------------------------------- batch norm

@@ -58,9 +58,28 @@ def _check_create_graph(create_graph: bool) -> None:
             "s2sgrad.gradient on a function for higher-order derivatives")
 
 
+_ONES: dict = {}
+
+
+def _one(dt):
+    """A read-only 0-d one of dtype ``dt`` (the implicit gradient of a scalar)."""
+    o = _ONES.get(dt)
+    if o is None:
+        o = _ONES[dt] = np.ones((), dt)
+        o.flags.writeable = False
+    return o
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,
              inputs=None) -> None:
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (or only ``inputs``)."""
+    if (grad_tensors is None and inputs is None and not create_graph
+            and isinstance(tensors, Tensor) and tensors.grad_fn is not None
+            and tensors._data.ndim == 0):
+        # The common ``loss.backward()``: a scalar with history.
+        run_backward([(tensors.grad_fn, tensors._output_nr)], [_one(tensors._data.dtype)],
+                     retain_graph=bool(retain_graph))
+        return
     _check_create_graph(create_graph)
     outputs = _as_tuple(tensors)
     if grad_tensors is not None and not isinstance(grad_tensors, (list, tuple)):

@@ -345,7 +345,9 @@ def sum_adjoint(g, out, x, axis=None, keepdims=False):
 
 
 def mean_(x, axis=None, keepdims=False):
-    """``x.mean(dim, keepdim)``."""
+    """``x.mean(dim, keepdim)`` (the full mean skips NumPy's Python-level wrapper)."""
+    if axis is None and not keepdims:
+        return np.add.reduce(x, axis=None) / x.size
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 

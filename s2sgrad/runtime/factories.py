@@ -68,7 +68,9 @@ def from_numpy(arr: np.ndarray) -> Tensor:
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.ones(_size(size), _dt(dtype)), requires_grad)
+    arr = np.empty(_size(size), _dt(dtype))
+    arr.fill(1)
+    return _leaf(arr, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -256,30 +256,26 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
     no leaf ``.grad`` is touched.
     """
     # Dependency counts over the reachable graph (iterative, no recursion).
+    rootset = dict.fromkeys(n for n, _ in roots)     # ordered: deterministic sums
     deps: dict = {}
-    stack = [n for n, _ in roots]
-    seen = set(stack)
+    stack = list(rootset)
     while stack:
         for e in stack.pop().edges:
-            if e is None:
-                continue
-            nxt = e[0]
-            if nxt in deps:
-                deps[nxt] += 1
-            else:
-                deps[nxt] = 1
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
+            if e is not None:
+                nxt = e[0]
+                c = deps.get(nxt)
+                if c is None:
+                    deps[nxt] = 1
+                    if nxt not in rootset:
+                        stack.append(nxt)
+                else:
+                    deps[nxt] = c + 1
 
     pending: dict = {}
     for (n, k), g in zip(roots, grads):
         _add_pending(pending, n, k, g)
-    ready = []
-    for n, _ in roots:
-        if n not in deps and n not in ready:
-            ready.append(n)
-    captured = capture or {}
+    ready = [n for n in rootset if n not in deps]
+    captured = capture or None
     while ready:
         n = ready.pop()
         g = pending.pop(n, None)
@@ -287,7 +283,7 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
             if g is not None:
                 if n.hooks:
                     g = _run_tensor_hooks(n.hooks, g)
-                if n in captured:
+                if captured and n in captured:
                     captured[n][0][0] = g
                 elif accumulate:
                     n.accumulate(g)
@@ -302,7 +298,7 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
             if n.n_outputs > 1:
                 g = [np.zeros(s, d) if gi is None else gi for gi, (s, d) in zip(g, n.out_meta)]
             outs = n.apply(g)
-            if not retain_graph and n.keeps:
+            if n.keeps and not retain_graph:
                 n.release()
         i = 0
         for e in n.edges:

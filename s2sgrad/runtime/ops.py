@@ -13,7 +13,7 @@ import numpy as np
 
 from ..rules import lookup
 from . import grad_mode
-from .graph import AccumulateGrad, Node, node_class
+from .graph import _CLASSES, AccumulateGrad, Node, node_class
 from .tensor import Tensor
 
 __all__ = ["apply", "apply_inplace", "apply_custom", "edge_of", "unwrap"]
@@ -78,10 +78,11 @@ def apply(primal, *args, name: str | None = None, **kwargs):
     """Run ``primal`` on the arrays inside ``args`` and record its node if needed."""
     arrays = [a._data if isinstance(a, Tensor) else unwrap(a) for a in args]
     out = primal(*arrays, **kwargs)
-    if isinstance(out, tuple):
-        outs = tuple(_promote(o, args) for o in out)
-        return _record_multi(primal, args, arrays, kwargs, outs, name)
-    out = _promote(out, args)
+    if type(out) is not np.ndarray or out.dtype is _F64 or out.dtype == _F64:
+        if isinstance(out, tuple):
+            outs = tuple(_promote(o, args) for o in out)
+            return _record_multi(primal, args, arrays, kwargs, outs, name)
+        out = _promote(out, args)
     if not grad_mode._state.enabled:
         return Tensor._wrap(out)
     rule = lookup(primal)
@@ -134,47 +135,48 @@ _PLANS: dict = {}
 def _plan(rule, needed, nargs):
     """What a node keeps of each argument, made once per (rule, mask, arity).
 
-    Returns ``(fn, actions, keep_out, name)``: ``actions[i]`` is 0 (drop),
-    1 (keep shape/dtype only) or 2 (keep the value and check its version);
-    ``keep_out`` is the same code for the output.
+    Returns ``(fn, drop, meta, save, keep_out)``: argument positions to drop,
+    to keep as shape/dtype only, and to keep with a version check; ``keep_out``
+    is 0 (drop), 1 (metadata) or 2 (value) for the output.
     """
     key = (id(rule), needed, nargs)
     p = _PLANS.get(key)
     if p is None:
         fn, reads, uses = rule.specialize(needed)
-        actions = tuple(2 if q in reads else 1 if q in uses else 0
-                        for q in rule.params[:nargs])
+        params = rule.params[:nargs]
+        drop = tuple(i for i, q in enumerate(params) if q not in uses)
+        meta = tuple(i for i, q in enumerate(params) if q in uses and q not in reads)
+        save = tuple(i for i, q in enumerate(params) if q in reads)
         keep_out = 2 if "out" in reads else 1 if "out" in uses else 0
-        p = _PLANS[key] = (fn, actions, keep_out)
+        p = _PLANS[key] = (fn, drop, meta, save, keep_out)
     return p
 
 
 def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
-    fn, actions, keep_out = _plan(rule, needed, len(arrays))
+    fn, drop, meta, save, keep_out = _plan(rule, needed, len(arrays))
     saved = []
     kept = list(arrays)
-    i = 0
-    for act in actions:
-        if act == 0:
-            kept[i] = None
-        elif act == 1:
-            a = kept[i]
-            if type(a) is np.ndarray:
-                kept[i] = ArrayMeta(a)
-        else:
-            a = args[i]
-            if isinstance(a, Tensor):
-                saved.append(_saved_entry(a))
-            elif isinstance(a, (list, tuple)):
-                saved.extend(_saved_entry(x) for x in a if isinstance(x, Tensor))
-        i += 1
+    for i in drop:
+        kept[i] = None
+    for i in meta:
+        a = kept[i]
+        if type(a) is np.ndarray:
+            kept[i] = ArrayMeta(a)
+    for i in save:
+        a = args[i]
+        if isinstance(a, Tensor):
+            saved.append(_saved_entry(a))
+        elif type(a) is list or type(a) is tuple:
+            saved.extend(_saved_entry(x) for x in a if isinstance(x, Tensor))
     # Gradients flow to each differentiable Tensor argument, in parameter order;
     # a sequence parameter (``concatenate([a, b])``) gives one edge per element.
     edges = []
     layout = None
-    for k, i in enumerate(rule.wrt_index):
-        a = args[i] if i < len(args) else None
-        if isinstance(a, (list, tuple)):
+    nargs = len(args)
+    k = 0
+    for i in rule.wrt_index:
+        a = args[i] if i < nargs else None
+        if type(a) is list or type(a) is tuple:
             if layout is None:
                 layout = [0] * len(rule.wrt_index)
             layout[k] = len(a)
@@ -182,9 +184,10 @@ def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
                          for x in a)
         else:
             edges.append(edge_of(a) if needed[k] else None)
+        k += 1
     if layout is not None:
         fn = _flattening(fn, tuple(layout), len(rule.wrt))
-    cls = node_class(name or rule.name)
+    cls = _CLASSES.get(name or rule.name) or node_class(name or rule.name)
     node_out = out if keep_out == 2 else (
         ArrayMeta(out) if keep_out == 1 and type(out) is np.ndarray else None)
     node = cls(fn, tuple(kept), kwargs, node_out, tuple(edges), saved, rule.broadcast,
@@ -192,6 +195,7 @@ def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
     if keep_out == 2 and res is not None:
         node.saved.append((res._vc, 0, out.dtype, out.shape, cls.__name__[:-9]
                            if cls.__name__.endswith("Backward0") else cls.__name__))
+        node.keeps = True
     return node
 
 

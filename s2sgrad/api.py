@@ -35,6 +35,8 @@ def _is_float(a) -> bool:
 
 def _as_input_kind(g, x):
     """``g`` shaped and typed like the input ``x`` (None becomes zeros)."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
+        return g
     if g is None:
         return zeros_of(x) if isinstance(x, np.ndarray) else 0.0
     if isinstance(x, np.ndarray):
@@ -150,25 +152,33 @@ def _target(f: Callable) -> Callable:
     return f.fn if isinstance(f, GradFunction) else f
 
 
-def _run(f: Callable, wrt, args, kwargs):
+def _prepared(f: Callable, wrt):
+    """(function, parameter names, mask, differentiated positions), computed once."""
     fn = _target(f)
     params = _params(fn)
-    if kwargs:
-        ba = inspect.signature(fn).bind(*args, **kwargs)
-        args = tuple(ba.arguments[p] for p in params if p in ba.arguments)
     mask = _mask(fn, params, wrt)
-    c = compile_function(fn, mask)
-    out, tape = c.fwd(*args)
-    return c, out, tape, [i for i, m in enumerate(mask) if m], args
+    return fn, params, mask, [i for i, m in enumerate(mask) if m]
+
+
+def _bind(fn, params, args, kwargs):
+    if not kwargs:
+        return args
+    ba = inspect.signature(fn).bind(*args, **kwargs)
+    return tuple(ba.arguments[p] for p in params if p in ba.arguments)
 
 
 def value_and_grad(f: Callable, wrt=0) -> Callable:
     """``g(*args) -> (f(*args), gradient)``; a tuple ``wrt`` gives a tuple of gradients."""
+    fn, params, mask, pos = _prepared(f, wrt)
+    many = isinstance(wrt, (tuple, list))
+
     def vg(*args, **kwargs):
-        c, out, tape, pos, args = _run(f, wrt, args, kwargs)
+        args = _bind(fn, params, args, kwargs)
+        c = compile_function(fn, mask)
+        out, tape = c.fwd(*args)
         grads = c.adj(tape, _seed(out))
         res = tuple(_as_input_kind(g, args[i]) for i, g in zip(pos, grads))
-        return out, (res if isinstance(wrt, (tuple, list)) else res[0])
+        return out, (res if many else res[0])
     return vg
 
 
@@ -185,7 +195,9 @@ def vjp(f: Callable, *args) -> tuple[Any, Callable]:
     None; a tuple output takes a tuple cotangent.
     """
     wrt = tuple(i for i, a in enumerate(args) if _is_float(a))
-    c, out, tape, pos, args = _run(f, wrt, args, {})
+    fn, _, mask, pos = _prepared(f, wrt)
+    c = compile_function(fn, mask)
+    out, tape = c.fwd(*args)
 
     def pullback(ct):
         grads = c.adj(tape, ct)

@@ -97,18 +97,21 @@ def dead_code(body: list, live: set) -> list:
     return out[::-1]
 
 
-def _count(body, ctx) -> dict:
-    counts: dict = {}
+def _count(body) -> tuple[dict, dict]:
+    """How often each name is read and written in ``body`` (one walk)."""
+    reads: dict = {}
+    writes: dict = {}
     for s in body:
         for n in gast.walk(s):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, ctx):
-                counts[n.id] = counts.get(n.id, 0) + 1
-    return counts
+            if isinstance(n, gast.Name):
+                d = reads if isinstance(n.ctx, gast.Load) else writes
+                d[n.id] = d.get(n.id, 0) + 1
+    return reads, writes
 
 
 def propagate_copies(body: list) -> list:
     """``_t = e; y = _t`` -> ``y = e`` when the temporary is written and read once."""
-    reads, writes = _count(body, gast.Load), _count(body, gast.Store)
+    reads, writes = _count(body)
 
     def walk(stmts):
         out = []

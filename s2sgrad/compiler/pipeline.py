@@ -94,9 +94,8 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
     nf = normalize.normalize(src, resolver)                           # normalize
     params = nf.params
     diff = [p for p, m in zip(params, mask) if m]
-    used = _all_names(src.fdef) | set(params) | {f"_t{i}" for i in range(nf.n_temps + 1)}
-    for s, _ in analysis.walk_stmts(nf.body):
-        used |= {n.id for n in gast.walk(s) if isinstance(n, gast.Name)}
+    # Temporaries of normalize and of the namer share one counter, so they never clash.
+    used = _all_names(src.fdef) | set(params)
     namer = Namer(used, fn.__globals__, locals_)
     guards = Guards()
     guards.extend(resolver.guards)

@@ -21,8 +21,9 @@ from s2sgrad.compiler.source import parse_function
     "x[1:2, ::-1, ...]", "f'{a!r:>3} {b}'", "f'{x[1:2]}'",
     "def f(a, *, b=1, c):\n    return a[::2]", "x[i] += v[1:, None]",
 ])
-def test_round_trip(text):
-    out = to_source(gast.parse(text))
+@pytest.mark.parametrize("printer", ["ast", "astunparse"])
+def test_round_trip(text, printer):
+    out = to_source(gast.parse(text), printer)
     assert ast.dump(ast.parse(out)) == ast.dump(ast.parse(text))
 
 
@@ -32,13 +33,13 @@ def readme_example(x):
 
 
 README_ADJOINT = '''def readme_example_adj(_tape, _bout):
-    (_t1, _t3, out) = _tape
+    _t1, _t3, out = _tape
     bout = _bout
     # grad of: out = np.mean(3 * (x + 2) ** 2)
-    _scale4 = (np.size(out) / max(_t1.size, 1))
-    _bt1 = (expand_reduced(bout, _t1.shape, None, False) * _scale4)
-    _bt2 = (_bt1 * 3)
-    bx = ((_bt2 * 2) * np.power(_t3, 1))
+    _scale4 = np.size(out) / max(_t1.size, 1)
+    _bt1 = expand_reduced(bout, _t1.shape, None, False) * _scale4
+    _bt2 = _bt1 * 3
+    bx = _bt2 * 2 * np.power(_t3, 1)
     return (bx,)
 '''
 
@@ -65,13 +66,13 @@ NORMAL_FORM = '''def branchy(x, n):
     _brk4 = False
     for i in _r1:
         _t3 = np.sum(y)
-        _c2 = (_t3 > 1)
+        _c2 = _t3 > 1
         if _c2:
             _brk4 = True
-        _c5 = (not _brk4)
+        _c5 = not _brk4
         if _c5:
             _t7 = np.sin(y)
-            _t6 = (_t7 * 2)
+            _t6 = _t7 * 2
             y = _t6
         _c8 = _brk4
         if _c8:

@@ -242,7 +242,7 @@ def clip(g, out, a, a_min=None, a_max=None, out_=None, min=None, max=None):
 
 
 @rule(np.where, wrt=("x", "y"), broadcast=True, name="WhereBackward0")
-def where(g, out, condition, x, y):
+def where(g, out, condition, x=None, y=None):
     return np.where(condition, g, 0.0), np.where(condition, 0.0, g)
 
 

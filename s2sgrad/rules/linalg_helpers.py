@@ -236,7 +236,7 @@ def cholesky_grad(g, out, upper: bool):
     L = _mT(out) if upper else out
     gL = _mT(g) if upper else g
     n = L.shape[-1]
-    half = 1.0 - 0.5 * np.eye(n)
+    half = 1.0 - 0.5 * np.eye(n, dtype=L.dtype)
     P = np.tril(_mT(L) @ gL) * half
     Linv = np.linalg.inv(L)
     S = _mT(Linv) @ P @ Linv

@@ -34,12 +34,18 @@ def reduced_count(shape: tuple, axis) -> int:
     return n
 
 
+def _count(mask, axis, like):
+    """How many ``mask`` entries each reduction slice holds (at least 1), in ``like``'s
+    float dtype so that dividing by it keeps float32 gradients float32."""
+    n = np.maximum(np.sum(mask, axis=axis, keepdims=True), 1)
+    return n.astype(np.result_type(like, np.float32))
+
+
 def masked_mean_grad(g, shape: tuple, axis, keepdims: bool, where):
     """Gradient of ``mean(a, axis, where=where)``: each selected element gets g / count."""
     mask = np.broadcast_to(where, shape)
-    count = np.sum(mask, axis=axis, keepdims=True)
     ge = expand_reduced(g, shape, axis, keepdims)
-    return np.where(mask, ge / np.maximum(count, 1), 0.0)
+    return np.where(mask, ge / _count(mask, axis, ge), 0.0)
 
 
 def _exclusive_products(a, axis):
@@ -79,9 +85,8 @@ def extreme_grad(g, a, out, axis, keepdims: bool, where=True):
     hit = (a == oe) | (np.isnan(a) & np.isnan(oe))
     if where is not True:
         hit = hit & where
-    count = np.sum(hit, axis=axis, keepdims=True)
     ge = expand_reduced(g, shape, axis, keepdims)
-    return np.where(hit, ge / np.maximum(count, 1), 0.0)
+    return np.where(hit, ge / _count(hit, axis, ge), 0.0)
 
 
 def var_grad(g, a, axis, ddof, keepdims: bool):
@@ -208,7 +213,7 @@ def _matrix_norm_grad(g, x, out, ord, axes: tuple, keepdims: bool):
         pick = np.max(sums, axis=-1 - (sum_axis == -1), keepdims=True) if ord in (1, np.inf) \
             else np.min(sums, axis=-1 - (sum_axis == -1), keepdims=True)
         hit = sums == pick
-        share = hit / np.sum(hit, axis=(-2, -1), keepdims=True)
+        share = hit / _count(hit, (-2, -1), xm)
         res = gm[..., None, None] * np.sign(xm) * share
     else:
         raise ValueError(f"np.linalg.norm: invalid norm order {ord!r} for matrices")
@@ -221,7 +226,7 @@ def _norm_over(g, x, out, ord, axis, keepdims: bool):
     ge = expand_reduced(g, shape, axis, keepdims)
     scale, hit = _vector_norm_grad(x, n, ord)
     if hit is not None:
-        ge = ge / np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+        ge = ge / _count(hit, axis, ge)
     return ge * scale
 
 

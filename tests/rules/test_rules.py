@@ -20,7 +20,7 @@ from s2sgrad.autograd.gradcheck import check_rule, check_vjp
 from s2sgrad.rules import RULES, is_nondifferentiable, lookup
 from s2sgrad.rules.helpers import unbroadcast
 from s2sgrad.rules.shape import SEQUENCE_PARAMS, sequence_params
-from tests.rules.specs import SPECS, Spec
+from tests.rules.specs import SCALAR, SPECS, Spec
 
 _IDS = [s.id for s in SPECS]
 
@@ -217,3 +217,36 @@ def test_a_wrong_gradient_is_caught_for_every_rule():
         if not caught:
             missed.append(specs[0].name)
     assert not missed
+
+
+# ---------------------------------------------------------------- float32 stays float32
+
+def _float32_cases():
+    cases = []
+    for s in SPECS:
+        # Python floats are float64 by nature; float_power computes in float64 by definition.
+        if SCALAR in s.shapes or s.primal is np.float_power:
+            continue
+        cases.append(s)
+    return cases
+
+
+def _dtypes(x) -> list:
+    if x is None:
+        return []
+    if isinstance(x, (list, tuple)):
+        return [d for e in x for d in _dtypes(e)]
+    return [np.asarray(x).dtype]
+
+
+@pytest.mark.parametrize("spec", _float32_cases(), ids=lambda s: s.id)
+def test_float32_inputs_get_float32_gradients(spec: Spec):
+    args, kwargs = spec.make_args(_rng(spec))
+    args = Spec.unflatten(args, [x.astype(np.float32) for x in Spec.flatten(args)])
+    out = spec.primal(*args, **kwargs)
+    ct = (tuple(np.ones(np.shape(o), np.float32) for o in out)
+          if isinstance(out, (list, tuple)) else np.ones(np.shape(out), np.float32))
+    r = lookup(spec.primal)
+    with np.errstate(all="ignore"):
+        grads = r.adjoint(ct, out, *args, **kwargs)
+    assert set(_dtypes(grads)) <= {np.dtype(np.float32)}

@@ -4,6 +4,7 @@ Fixed values were measured on torch 2.13 CPU after the same ``manual_seed``; whe
 importable, randomized sequences of mixed calls are also compared with it directly.
 """
 import math
+import time
 from fractions import Fraction
 
 import numpy as np
@@ -350,3 +351,94 @@ def test_state_is_interchangeable_with_torch():
         assert np.array_equal(g.rand(9), torch.rand(9).numpy())
     finally:
         torch.set_rng_state(saved)
+
+
+def test_0d_and_empty_shapes():
+    g = gen()
+    x = g.randn(())
+    assert x.shape == () and tensor_repr(x) == "tensor(1.5410)"
+    assert g.rand((0, 3)).shape == (0, 3) and g.randn(0).shape == (0,)
+    assert g.randint(0, 5, (2, 0)).shape == (2, 0)
+    # Empty draws consume nothing: the cached normal is still the next sample.
+    assert g.randn(1)[0] == gen().randn(2)[1]
+
+
+def test_a_million_samples_are_vectorised():
+    g = gen()
+    start = time.perf_counter()
+    g.rand(10**6)
+    g.randn(10**6)
+    g.uniform_(np.empty(10**6, np.float32), -1, 1)
+    g.randint(0, 10, (10**6,))
+    g.bernoulli_(np.empty(10**6, np.float32), 0.5)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_strided_fills_and_probability_arrays_match_torch():
+    torch = pytest.importorskip("torch")
+    saved = torch.get_rng_state()
+    try:
+        for dt, tdt in ((np.float32, torch.float32), (np.float64, torch.float64)):
+            torch.manual_seed(17)
+            g = gen(17)
+            ours, theirs = np.zeros((6, 5), dt), torch.zeros(6, 5, dtype=tdt)
+            # Non-contiguous targets take the one-at-a-time kernels, in memory order.
+            g.normal_(ours.T, 0.5, 2.0)
+            theirs.t().normal_(0.5, 2.0)
+            g.uniform_(ours[:, ::2], -1.0, 2.0)
+            theirs[:, ::2].uniform_(-1.0, 2.0)
+            g.bernoulli_(ours[::2].T, 0.4)
+            theirs[::2].t().bernoulli_(0.4)
+            assert np.array_equal(ours, theirs.numpy())
+            # Probability arrays, broadcast, draw float or double uniforms by their dtype.
+            probs = gen(3).rand(5, dt)
+            mine = g.bernoulli_(np.empty((4, 5), np.float32), probs)
+            ref = torch.empty(4, 5).bernoulli_(torch.from_numpy(probs))
+            assert np.array_equal(mine, ref.numpy())
+            assert np.array_equal(g.rand(3, dt), torch.rand(3, dtype=tdt).numpy())
+    finally:
+        torch.set_rng_state(saved)
+
+
+def test_explicit_generators_match_torch():
+    torch = pytest.importorskip("torch")
+    assert np.array_equal(Generator().rand(5), torch.rand(5, generator=torch.Generator()).numpy())
+    tg, g = torch.Generator().manual_seed(9), gen(9)
+    assert np.array_equal(g.randn(4), torch.randn(4, generator=tg).numpy())
+    assert np.array_equal(g.randperm(10**4), torch.randperm(10**4, generator=tg).numpy())
+    assert np.array_equal(g.randint(-9, 2**31, (999,), dtype=np.int32),
+                          torch.randint(-9, 2**31, (999,), generator=tg,
+                                        dtype=torch.int32).numpy())
+    assert np.array_equal(g.randn((30, 31), np.float64),
+                          torch.randn(30, 31, generator=tg, dtype=torch.float64).numpy())
+
+
+@pytest.mark.parametrize("fan_in, fan_out", [(3, 2), (400, 300), (16 * 9, 32)])
+def test_default_linear_init_is_bit_exact(fan_in, fan_out):
+    torch = pytest.importorskip("torch")
+    saved = torch.get_rng_state()
+    try:
+        torch.manual_seed(0)
+        layer = torch.nn.Linear(fan_in, fan_out)
+    finally:
+        torch.set_rng_state(saved)
+    g = gen(0)
+    bound = math.sqrt(3) * math.sqrt(1 / 3) / math.sqrt(fan_in)
+    weight = g.uniform_(np.empty((fan_out, fan_in), np.float32), -bound, bound)
+    bias = g.uniform_(np.empty(fan_out, np.float32), -1 / math.sqrt(fan_in),
+                      1 / math.sqrt(fan_in))
+    assert np.array_equal(weight, layer.weight.detach().numpy())
+    assert np.array_equal(bias, layer.bias.detach().numpy())
+
+
+def test_dropout_mask_matches_torch():
+    torch = pytest.importorskip("torch")
+    saved = torch.get_rng_state()
+    try:
+        torch.manual_seed(5)
+        out = torch.nn.functional.dropout(torch.ones(2000), 0.4).numpy()
+    finally:
+        torch.set_rng_state(saved)
+    # Dropout draws its mask as bernoulli_(1 - p) on a tensor shaped like the input.
+    mask = gen(5).bernoulli_(np.empty(2000, np.float32), 1 - 0.4)
+    assert np.array_equal(out != 0, mask != 0)

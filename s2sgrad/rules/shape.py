@@ -48,12 +48,14 @@ __all__ = ["SEQUENCE_PARAMS", "sequence_params"]
 
 @rule(np.reshape, wrt=("a",), name="ViewBackward0")
 def reshape(g, out, a, shape, order="C", copy=None):
-    return np.reshape(g, a.shape, order=check_order(order))
+    return (np.reshape(g, a.shape) if order == "C"
+            else np.reshape(g, a.shape, order=check_order(order)))
 
 
 @rule(np.ravel, name="ViewBackward0")
 def ravel(g, out, a, order="C"):
-    return np.reshape(g, a.shape, order=check_order(order))
+    return (np.reshape(g, a.shape) if order == "C"
+            else np.reshape(g, a.shape, order=check_order(order)))
 
 
 @rule(np.expand_dims, wrt=("a",), name="UnsqueezeBackward0")

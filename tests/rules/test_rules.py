@@ -250,3 +250,39 @@ def test_float32_inputs_get_float32_gradients(spec: Spec):
     with np.errstate(all="ignore"):
         grads = r.adjoint(ct, out, *args, **kwargs)
     assert set(_dtypes(grads)) <= {np.dtype(np.float32)}
+
+
+# ---------------------------------------------------------------- specialised adjoints
+
+def _one_spec_per_rule():
+    seen = {}
+    for s in SPECS:
+        r = lookup(s.primal)
+        if len(r.wrt) > 1:
+            seen.setdefault(id(s.primal), s)
+    return list(seen.values())
+
+
+@pytest.mark.parametrize("spec", _one_spec_per_rule(), ids=lambda s: s.id)
+def test_specialised_adjoints_agree_with_the_full_one(spec: Spec):
+    # The runtime compiles a rule for the gradients it needs; each must match.
+    args, kwargs = spec.make_args(_rng(spec))
+    r = lookup(spec.primal)
+    out = spec.primal(*args, **kwargs)
+    ct = (tuple(np.ones(np.shape(o)) for o in out) if isinstance(out, (list, tuple))
+          else np.ones(np.shape(out)))
+    full = r.adjoint(ct, out, *args, **kwargs)
+    for k in range(len(r.wrt)):
+        mask = tuple(j == k for j in range(len(r.wrt)))
+        fn = r.specialize(mask)[0]
+        part = fn(ct, out, *args, **kwargs)
+        for j, (a, b) in enumerate(zip(full, part)):
+            if j != k:
+                assert b is None
+            elif a is None:
+                assert b is None
+            else:
+                a, b = (a, b) if isinstance(a, tuple) else ((a,), (b,))
+                assert len(a) == len(b)
+                for x, y in zip(a, b):
+                    np.testing.assert_array_equal(x, y)

@@ -285,7 +285,9 @@ class Generator:
 
     def _uniform(self, n: int, dtype: np.dtype, low: float, high: float) -> np.ndarray:
         if dtype == np.float64:
-            return _fma(self._doubles(n), float(high) - float(low), float(low))
+            u, span = self._doubles(n), float(high) - float(low)
+            # With low = 0 the fused multiply-add is just the rounded product.
+            return u * span if low == 0 else _fma(u, span, float(low))
         # float16 samples are float32 samples rounded to half (measured).
         lo, hi = np.float32(low), np.float32(high)
         with np.errstate(over="ignore"):

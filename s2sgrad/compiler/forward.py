@@ -10,6 +10,8 @@ the forward sweep has exactly one pop in the adjoint sweep, in reverse order.
 """
 from __future__ import annotations
 
+import copy
+
 import gast
 import numpy as np
 
@@ -137,7 +139,7 @@ class Forward:
             return
         if op == "setitem" and self.saving and s.args[0].id in self.needed:
             x = s.args[0].id
-            old = gast.Subscript(value=load(x), slice=clone(s.targets[0].slice), ctx=gast.Load())
+            old = gast.Subscript(value=load(x), slice=s.targets[0].slice, ctx=gast.Load())
             out.append(self.push(old if x in self.containers else call(attr(old, "copy"), [])))
         if self.saving and isinstance(s, gast.Assign):
             for name in [n.id for t in s.targets for n in gast.walk(t)
@@ -145,17 +147,22 @@ class Forward:
                     getattr(s, "extra_targets", [])):
                 if pushes(self.act, self.needed, s, name):
                     out.append(self.push(load(name)))
-        node = self.binder.visit(clone(s))
-        if op == "call" and id(s) in self.primals:
-            node.value.func = load(self.primals[id(s)])
-        if op == "call" and self.saving and id(s) in self.callees:
-            fwd, _, tape = self.callees[id(s)]
-            node.value.func = load(fwd)
-            node.targets = [tuple_([store(s.targets[0].id), store(tape)], gast.Store())]
+        # Binding resolved objects to names is the same in every sweep, so the statement
+        # is rewritten in place; only what differs between sweeps is copied.
+        node = self.binder.visit(s)
+        if op == "call" and (id(s) in self.primals or id(s) in self.callees):
+            node = copy.copy(node)
+            node.value = copy.copy(node.value)
+            if id(s) in self.primals:
+                node.value.func = load(self.primals[id(s)])
+            if self.saving and id(s) in self.callees:
+                fwd, _, tape = self.callees[id(s)]
+                node.value.func = load(fwd)
+                node.targets = [tuple_([store(s.targets[0].id), store(tape)], gast.Store())]
         out.append(node)
 
     def ret(self, s):
-        value = clone(s.value)
+        value = s.value
         if not self.saving:
             return gast.Return(value=value)
         saved = [load(n) for n in sorted(self.needed)] + (

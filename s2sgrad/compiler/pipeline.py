@@ -157,15 +157,16 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
         for s, _ in analysis.walk_stmts(body):
             if hasattr(s, "trip") and s.trip:
                 primal_names.add(s.trip)
-        code = optimize.fold_constants(code)
-        needed = _reads(code) & primal_names
-        stack = namer.fresh("_stack")
-        code = _resolve_markers(code, act, needed, stack)
-        results = [load(namer.adj(p)) if st.m.get(namer.adj(p)) else const(None) for p in diff]
         code = optimize.fold_constants(code)                          # optimize
+        code_reads = _reads(code)
+        needed = code_reads & primal_names
+        stack = namer.fresh("_stack")
+        popped: list = []
+        code = _resolve_markers(code, act, needed, stack, popped)
+        results = [load(namer.adj(p)) if st.m.get(namer.adj(p)) else const(None) for p in diff]
         code = optimize.dead_code(head + code, _reads(results))
         code = optimize.propagate_copies(code)
-        uses_stack = stack in _reads(code)
+        uses_stack = _POPPED in popped
         keep = [store(stack)] if uses_stack else []
         unpack = [assign(tuple_([store(n) for n in sorted(needed)] + keep, gast.Store()),
                          load("_tape"))]
@@ -229,8 +230,11 @@ def _default(v, namer):
     return value_expr(v, namer)
 
 
-def _resolve_markers(code: list, act, needed: set, stack: str) -> list:
-    """Turn restore markers into pops (or nothing), recursively."""
+_POPPED = "popped"
+
+
+def _resolve_markers(code: list, act, needed: set, stack: str, popped: list) -> list:
+    """Turn restore markers into pops (or nothing), recursively; note any pop in ``popped``."""
     out = []
     for s in code:
         if isinstance(s, gast.Expr) and hasattr(s, "restore"):
@@ -239,6 +243,7 @@ def _resolve_markers(code: list, act, needed: set, stack: str) -> list:
             if getattr(stmt, "op", None) == "setitem":
                 x = stmt.args[0].id
                 if x in needed:
+                    popped.append(_POPPED)
                     out.append(gast.Assign(targets=[gast.Subscript(
                         value=load(x), slice=stmt.targets[0].slice, ctx=gast.Store())],
                         value=pop, type_comment=None))
@@ -250,11 +255,12 @@ def _resolve_markers(code: list, act, needed: set, stack: str) -> list:
                 continue
             for n in s.names:
                 if pushes(act, needed, stmt, n):
+                    popped.append(_POPPED)
                     out.append(assign(n, pop))
             continue
         for field in ("body", "orelse"):
             if isinstance(getattr(s, field, None), list):
-                setattr(s, field, _resolve_markers(getattr(s, field), act, needed, stack)
+                setattr(s, field, _resolve_markers(getattr(s, field), act, needed, stack, popped)
                         or ([gast.Pass()] if field == "body" else []))
         out.append(s)
     return out

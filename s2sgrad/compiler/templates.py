@@ -17,6 +17,7 @@ import copy
 
 import gast
 
+from .forward import clone
 from .nodes import const, is_atom, load, store
 
 __all__ = ["instantiate", "value_expr"]
@@ -38,7 +39,7 @@ class _Rewrite(gast.NodeTransformer):
 
     def visit_Name(self, node):
         if isinstance(node.ctx, gast.Load) and node.id in self.subst:
-            return copy.deepcopy(self.subst[node.id])
+            return clone(self.subst[node.id])
         if node.id in self.rename:
             return gast.Name(id=self.rename[node.id], ctx=node.ctx, annotation=None,
                              type_comment=None)
@@ -63,12 +64,35 @@ def _assigned(body) -> list[str]:
     return out
 
 
-def instantiate(rule, bound: dict, g, out, want: list[str], namer):
-    """(statements, {param: expression}) computing the wanted gradients."""
-    fdef = rule.template
-    body = copy.deepcopy(fdef.body)
+_PRUNED: dict = {}
+
+
+def _pruned(rule, want: tuple):
+    """(template statements, {param: expression}) for the wanted gradients, made once."""
+    key = (id(rule), want)
+    hit = _PRUNED.get(key)
+    if hit is not None:
+        return hit
+    body = copy.deepcopy(rule.template.body)
     if not body or not isinstance(body[-1], gast.Return):
         raise TypeError(f"rule {rule.name}: template must end with a return")
+    ret = body.pop().value
+    if len(rule.wrt) == 1:
+        parts = {rule.wrt[0]: ret}
+    elif isinstance(ret, gast.Tuple) and len(ret.elts) == len(rule.wrt):
+        parts = dict(zip(rule.wrt, ret.elts))
+    else:
+        body.append(gast.Assign(targets=[store("_gs")], value=ret, type_comment=None))
+        parts = {w: gast.Subscript(value=load("_gs"), slice=const(i), ctx=gast.Load())
+                 for i, w in enumerate(rule.wrt)}
+    parts = {w: parts[w] for w in want}
+    hit = _PRUNED[key] = (_prune(body, parts.values()), parts)
+    return hit
+
+
+def instantiate(rule, bound: dict, g, out, want: list[str], namer):
+    """(statements, {param: expression}) computing the wanted gradients."""
+    body, parts = _pruned(rule, tuple(want))
     subst = {"g": g, "out": out}
     for p in rule.params:
         if p in bound:
@@ -77,28 +101,18 @@ def instantiate(rule, bound: dict, g, out, want: list[str], namer):
             subst[p] = value_expr(rule.defaults[p], namer)
         else:
             raise TypeError(f"rule {rule.name}: no value for parameter {p!r}")
-    rename = {n: namer.tmp(n.rstrip("_")) for n in _assigned(body[:-1])}
+    rename = {n: namer.tmp(n.strip("_")) for n in _assigned(body)}
     rw = _Rewrite(subst, rename, rule.adjoint.__globals__, namer)
-    body = [rw.visit(s) for s in body]
-    ret = body.pop().value
+    body = [rw.visit(clone(s)) for s in body]
     results = {}
-    if len(rule.wrt) == 1:
-        parts = {rule.wrt[0]: ret}
-    elif isinstance(ret, gast.Tuple) and len(ret.elts) == len(rule.wrt):
-        parts = dict(zip(rule.wrt, ret.elts))
-    else:
-        t = namer.tmp("gs")
-        body.append(gast.Assign(targets=[store(t)], value=ret, type_comment=None))
-        parts = {w: gast.Subscript(value=load(t), slice=const(i), ctx=gast.Load())
-                 for i, w in enumerate(rule.wrt)}
     for w in want:
-        e = parts[w]
+        e = rw.visit(clone(parts[w]))
         if not is_atom(e):
             t = namer.tmp("g")
             body.append(gast.Assign(targets=[store(t)], value=e, type_comment=None))
             e = load(t)
         results[w] = e
-    return _prune(body, results.values()), results
+    return body, results
 
 
 def _prune(body, results) -> list:

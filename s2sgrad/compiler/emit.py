@@ -60,7 +60,7 @@ def to_source(node, printer: str = "ast") -> str:
     return _comments(text.lstrip("\n"))
 
 
-_MARK = re.compile(r"^(\s*)((?:'|\")__s2s_comment__ .*)$", re.M)
+_MARK = re.compile(r"^(\s*)((?:'|\")__s2s_comment__ .*)$", re.MULTILINE)
 
 
 def _comments(text: str) -> str:

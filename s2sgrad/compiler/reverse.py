@@ -364,7 +364,8 @@ class Reverser:
                 # get a gradient of another shape; scalar literals never stretch it.
                 others = [bound[o] for o in rule.wrt if o != w and o in bound]
                 stretch = any(not (isinstance(o, gast.Constant) and type(o.value) in (
-                    int, float, bool)) for o in others)
+                    int, float, bool)) and not (isinstance(o, gast.Name) and o.id == a.id)
+                    for o in others)
                 self.add_grad(a, grads[w], st2, code,
                               rule.broadcast and stretch and a.id not in self.containers)
         self.with_cotangent(t, st, out, body)

@@ -180,7 +180,7 @@ def test_rnn_loop_carried():
 def test_seed_while_doubling_functional():
     v = np.array([0.1, 1.0, 0.0001])
     x = np.array([0.1, 0.2, 0.3])
-    out, pb = sg.vjp(_double, x)
+    _out, pb = sg.vjp(_double, x)
     k = 1
     y = x * 2
     while np.linalg.norm(y) < 1000:

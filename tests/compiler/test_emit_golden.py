@@ -125,7 +125,7 @@ def test_cache_is_never_stale():
     global h1
     old = h1
 
-    def h1(x):  # noqa: F811  (the redefinition is the point)
+    def h1(x):
         return x * 3
     try:
         assert np.allclose(g(np.ones(3)), 3)

@@ -39,7 +39,7 @@ def class_inside(x):
 
 
 def lambda_inside(x):
-    f = lambda v: v * 2  # noqa: E731
+    f = lambda v: v * 2
     return f(x)
 
 
@@ -79,9 +79,9 @@ def with_other(x):
 
 
 def loop_else(x):
-    for i in range(3):
+    for _ in range(3):
         x = x * 2
-    else:
+    else:  # noqa: PLW0120  (the refused construct under test)
         x = x + 1
     return x
 

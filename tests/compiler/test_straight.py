@@ -221,9 +221,7 @@ def test_value_and_grad_and_gradient_kinds():
 
 
 def test_vjp_non_float_arguments_get_none():
-    def f(x, n):
-        return x * n
-    out, pb = sg.vjp(_mul_n, A, 3)
+    _out, pb = sg.vjp(_mul_n, A, 3)
     gx, gn = pb(np.ones_like(A))
     assert gn is None and np.allclose(gx, 3)
 
@@ -233,7 +231,7 @@ def _mul_n(x, n):
 
 
 def test_tuple_outputs_take_tuple_cotangents():
-    out, pb = sg.vjp(helper, A, B)
+    _out, pb = sg.vjp(helper, A, B)
     gu, gv = pb((np.ones_like(A), None))
     assert np.allclose(gu, B) and np.allclose(gv, A)
 

@@ -1,7 +1,7 @@
 """The rule table. Importing this package registers every rule."""
 from . import arith, elementwise, indexing, reduce, torchlike  # noqa: F401  (registration)
 from . import nn  # noqa: F401,E402  (registration: conv, pooling, batch norm, losses)
-from . import linalg, nondiff, shape  # noqa: F401  (registration: coverage)
+from . import factories, linalg, nondiff, shape  # noqa: F401  (registration: coverage)
 from .registry import (RULES, Rule, alias, is_nondifferentiable, lookup, nondifferentiable,
                        resolve_alias, rule)
 

@@ -11,7 +11,10 @@ miss. Functions that are piecewise constant but that PyTorch differentiates
 a zero gradient instead (see ``elementwise``), so their outputs still require
 grad as PyTorch's do. Functions with a float argument that does have a gradient
 (``bincount``'s weights, ``histogram``'s weights, ``heaviside``'s second
-argument, ``meshgrid``) are deliberately absent: they raise instead.
+argument, ``meshgrid``, the values ``unique`` returns) are deliberately absent:
+they raise instead of silently giving 0. Factories whose values move with a
+float argument (``full``, ``full_like``, ``linspace``, ``logspace``,
+``geomspace``, ``arange``) have rules (``factories``).
 """
 import numpy as np
 
@@ -22,16 +25,15 @@ nondifferentiable(
     np.shape, np.ndim, np.size, np.result_type, np.isscalar, np.iscomplexobj, np.isrealobj,
     np.broadcast_shapes,
     # constants shaped like an input
-    np.zeros_like, np.ones_like, np.empty_like, np.full_like,
-    # factories
-    np.arange, np.linspace, np.logspace, np.geomspace, np.zeros, np.ones, np.empty,
-    np.full, np.eye, np.identity, np.tri, np.indices,
+    np.zeros_like, np.ones_like, np.empty_like,
+    # factories of constants (full, linspace, arange, ... have rules in ``factories``)
+    np.zeros, np.ones, np.empty, np.eye, np.identity, np.tri, np.indices,
     np.diag_indices, np.tril_indices, np.triu_indices, np.diag_indices_from,
     np.tril_indices_from, np.triu_indices_from,
     # indices and counts
     np.argmax, np.argmin, np.argsort, np.argpartition, np.lexsort, np.argwhere,
     np.flatnonzero, np.nonzero, np.searchsorted, np.digitize, np.count_nonzero,
-    np.unique, np.ravel_multi_index, np.unravel_index, np.nanargmax, np.nanargmin,
+    np.ravel_multi_index, np.unravel_index, np.nanargmax, np.nanargmin,
     # comparisons and logic
     np.greater, np.less, np.equal, np.not_equal, np.greater_equal, np.less_equal,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor,

@@ -447,4 +447,33 @@ def _linalg() -> list[Spec]:
     return s
 
 
-SPECS: list[Spec] = _elementwise() + _reductions() + _shape_ops() + _joins() + _linalg()
+# ---------------------------------------------------------------- factories
+
+def _factories() -> list[Spec]:
+    s = [
+        Spec(np.full, ((2, 3),), build=head((4, 2, 3)), label="array-fill"),
+        Spec(np.full, (SCALAR,), build=head((2, 2))),
+        Spec(np.full, ((3,),), build=head((2, 3))),
+        Spec(np.full_like, ((2, 3), SCALAR)),
+        Spec(np.full_like, ((2, 3), (3,)), label="array-fill"),
+        Spec(np.linspace, (SCALAR, SCALAR), {"num": 5}),
+        Spec(np.linspace, (SCALAR, SCALAR), {"num": 4, "endpoint": False}),
+        Spec(np.linspace, (SCALAR, SCALAR), {"num": 1}),
+        Spec(np.linspace, ((2,), (3, 1)), {"num": 4, "axis": -1}),
+        Spec(np.linspace, ((2,), SCALAR), {"num": 3, "axis": 1}),
+        Spec(np.logspace, (SCALAR, SCALAR), {"num": 4}, domain=(-1.0, 1.0)),
+        Spec(np.logspace, ((2,), SCALAR, (2,)), domain=((-1.0, 1.0), (-1.0, 1.0), (1.5, 3.0)),
+             build=lambda r, fl: [fl[0], fl[1], 4, True, fl[2]], label="base"),
+        Spec(np.geomspace, (SCALAR, SCALAR), {"num": 5}, domain=POS),
+        Spec(np.geomspace, ((2,), SCALAR), {"num": 3, "endpoint": False}, domain=POS),
+        Spec(np.geomspace, (SCALAR, SCALAR), {"num": 4}, domain=(-3.0, -0.5), label="neg"),
+        Spec(np.arange, (SCALAR, SCALAR, SCALAR), domain=((0.1, 0.4), (3.6, 3.9), (0.6, 0.7))),
+        Spec(np.arange, (SCALAR, SCALAR), domain=((0.1, 0.4), (3.6, 3.9))),
+        Spec(np.arange, (SCALAR,), domain=(3.6, 3.9)),
+    ]
+    s[7].label = "single"
+    return s
+
+
+SPECS: list[Spec] = (_elementwise() + _reductions() + _shape_ops() + _joins() + _linalg()
+                     + _factories())

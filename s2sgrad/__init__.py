@@ -29,9 +29,8 @@ cfloat = complex64
 __version__ = "0.1.0"
 
 
-def set_printoptions(**kwargs) -> None:
-    from .runtime.printing import set_printoptions as _set
-    _set(**kwargs)
+from .runtime.printing import set_printoptions  # noqa: F401,E402
+from .runtime.random import Generator, default_generator  # noqa: F401,E402
 
 
 def __getattr__(name):

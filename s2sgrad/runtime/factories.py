@@ -17,7 +17,7 @@ from .tensor import Tensor
 __all__ = ["tensor", "as_tensor", "from_numpy", "ones", "zeros", "full", "empty", "eye",
            "arange", "linspace", "ones_like", "zeros_like", "full_like", "empty_like", "rand",
            "randn", "randint", "rand_like", "randn_like", "randperm", "manual_seed",
-           "initial_seed", "seed"]
+           "initial_seed", "seed", "get_rng_state", "set_rng_state", "bernoulli"]
 
 
 def _size(size) -> tuple:
@@ -177,3 +177,34 @@ def initial_seed() -> int:
 def seed() -> int:
     from . import random
     return random.seed()
+
+
+def get_rng_state() -> Tensor:
+    from . import random
+    return Tensor._wrap(np.asarray(random.get_rng_state()))
+
+
+def set_rng_state(state) -> None:
+    from . import random
+    random.set_rng_state(state._data if isinstance(state, Tensor) else state)
+
+
+def bernoulli(probs: Tensor, generator=None) -> Tensor:
+    out = np.empty(probs._data.shape, probs._data.dtype)
+    _gen(generator).bernoulli_(out, probs._data)
+    return Tensor._wrap(out)
+
+
+def _fill_method(kernel):
+    def method(self, *args, generator=None, **kwargs):
+        from .ops import check_inplace
+        check_inplace(self)
+        getattr(_gen(generator), kernel)(self._data, *args, **kwargs)
+        self._vc[0] += 1
+        return self
+    method.__name__ = kernel
+    return method
+
+
+for _k in ("uniform_", "normal_", "bernoulli_", "random_"):
+    setattr(Tensor, _k, _fill_method(_k))

@@ -466,3 +466,18 @@ def test_kink_conventions():
     x = torch.tensor([[1.0, 3.0, 3.0]], requires_grad=True)
     x.max(dim=1).values.sum().backward()
     assert x.grad.numpy().tolist() == [[0.0, 1.0, 0.0]]
+
+
+def test_random_fills_and_state():
+    torch.manual_seed(0)
+    a = torch.empty(3).uniform_(-1, 1)
+    state = torch.get_rng_state()
+    b = torch.randn(4)
+    torch.set_rng_state(state)
+    np.testing.assert_array_equal(torch.randn(4).numpy(), b.numpy())
+    assert a._version == 1
+    with raises(RuntimeError, "a leaf Variable that requires grad is being used in an in-place "
+                "operation."):
+        torch.ones(2, requires_grad=True).normal_()
+    m = torch.bernoulli(torch.full((1000,), 0.25))
+    assert 150 < float(m.sum()) < 350

@@ -134,12 +134,13 @@ def main() -> None:
         got = mlp_ours(x, y, params)[1]
         for a, b in zip(ref, got):
             np.testing.assert_allclose(a, b.numpy(), rtol=1e-3, atol=1e-5)
-        t = {"NumPy by hand": best_time(lambda: mlp_hand(x, y, params)),
-             "s2sgrad eager": best_time(lambda: mlp_ours(x, y, params))}
+        data = (x, y, params)
+        t = {"NumPy by hand": best_time(lambda d=data: mlp_hand(*d)),
+             "s2sgrad eager": best_time(lambda d=data: mlp_ours(*d))}
         if torch is not None:
-            t["PyTorch eager"] = best_time(lambda: mlp_torch(torch, x, y, params))
+            t["PyTorch eager"] = best_time(lambda d=data: mlp_torch(torch, *d))
         if autograd is not None:
-            t["HIPS autograd"] = best_time(lambda: mlp_autograd(x, y, params))
+            t["HIPS autograd"] = best_time(lambda d=data: mlp_autograd(*d))
         rows.append((f"MLP step 64x784-256-10 {np.dtype(dtype).name}", t))
     print_table("Eager runtime (single thread; ratio to the hand-written NumPy gradient)",
                 rows, "NumPy by hand")

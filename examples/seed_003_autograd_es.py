@@ -55,13 +55,13 @@ with torch.no_grad():
 print(repr(y))
 
 weights = torch.ones(4, requires_grad=True)
-for epoch in range(3):
+for epoch in range(3):  # noqa: B007  (the tutorial's own loop)
     model_output = (weights * 3).sum()
     model_output.backward()
     print(weights.grad)
 
 weights = torch.ones(4, requires_grad=True)
-for epoch in range(3):
+for epoch in range(3):  # noqa: B007  (the tutorial's own loop)
     model_output = (weights * 3).sum()
     model_output.backward()
     print(weights.grad)

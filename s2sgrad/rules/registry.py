@@ -28,7 +28,8 @@ import ast
 import copy
 import inspect
 import textwrap
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 import gast
 

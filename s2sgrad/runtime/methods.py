@@ -123,13 +123,15 @@ def _matmul(self, other):
                            f"{a.ndim}D and {np.ndim(b)}D")
     if a.shape[-1] != np.shape(b)[-2 if np.ndim(b) > 1 else 0]:
         if a.ndim == 1 and np.ndim(b) == 1:
-            raise RuntimeError("inconsistent tensor size, expected tensor [" f"{a.shape[0]}] and "
-                               f"src [{np.shape(b)[0]}] to have the same number of elements, but "
-                               "got " f"{a.shape[0]} and {np.shape(b)[0]} elements respectively")
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and "
+                               f"src [{np.shape(b)[0]}] to have the same number of elements, "
+                               f"but got {a.shape[0]} and {np.shape(b)[0]} elements "
+                               "respectively")
         rows = int(np.prod(a.shape[:-1])) if a.ndim > 1 else 1
         sb = np.shape(b)
+        r2, c2 = (sb[-2], sb[-1]) if len(sb) > 1 else (sb[0], 1)
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a.shape[-1]} "
-                           f"and {sb[-2] if len(sb) > 1 else sb[0]}x{sb[-1] if len(sb) > 1 else 1})")
+                           f"and {r2}x{c2})")
     nd = (a.ndim, np.ndim(b))
     # PyTorch's node for each rank pair (measured on 2.13).
     name = {(2, 2): "MmBackward0", (1, 1): "DotBackward0", (2, 1): "MvBackward0",

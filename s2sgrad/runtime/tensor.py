@@ -124,7 +124,7 @@ class Tensor:
             self.requires_grad_(True, _factory=True)
 
     @classmethod
-    def _wrap(cls, arr) -> "Tensor":
+    def _wrap(cls, arr) -> Tensor:
         """Fast constructor for an ndarray the caller hands over (no copy, no checks)."""
         t = object.__new__(Tensor)
         t._data = arr if type(arr) is np.ndarray else np.asarray(arr)
@@ -158,7 +158,7 @@ class Tensor:
                                "gradients")
         self._requires_grad = bool(value)
 
-    def requires_grad_(self, requires_grad: bool = True, _factory: bool = False) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True, _factory: bool = False) -> Tensor:
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
@@ -258,13 +258,13 @@ class Tensor:
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
                  inputs=inputs)
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         t = Tensor._wrap(self._data)
         t._vc = self._vc
         t._is_view = True
         return t
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         if self._is_view and self.grad_fn is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
@@ -272,7 +272,7 @@ class Tensor:
         return self
 
     @property
-    def data(self) -> "Tensor":
+    def data(self) -> Tensor:
         return Tensor._wrap(self._data)
 
     @data.setter

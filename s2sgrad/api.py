@@ -12,14 +12,15 @@ and revalidated by cheap guards on every call.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from .compiler.pipeline import Compiled, compile_function
 from .rules.helpers import zeros_of
 
-__all__ = ["grad", "gradient", "value_and_grad", "vjp", "show", "GradFunction"]
+__all__ = ["GradFunction", "grad", "gradient", "show", "value_and_grad", "vjp"]
 
 try:  # the eager runtime; the functional API works without it
     from .runtime import grad_mode as _grad_mode
@@ -37,6 +38,8 @@ def _as_input_kind(g, x):
     """``g`` shaped and typed like the input ``x`` (None becomes zeros)."""
     if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
         return g
+    if type(g) is float and not isinstance(x, np.ndarray):
+        return g
     if g is None:
         return zeros_of(x) if isinstance(x, np.ndarray) else 0.0
     if isinstance(x, np.ndarray):
@@ -44,7 +47,7 @@ def _as_input_kind(g, x):
         if g.shape != x.shape:
             g = np.broadcast_to(g, x.shape).copy() if g.size == 1 else g
         return g
-    return float(np.sum(g))
+    return float(g) if np.ndim(g) == 0 else float(np.sum(g))
 
 
 def _seed(out):

@@ -15,6 +15,7 @@ import copy
 import gast
 import numpy as np
 
+from . import support
 from .nodes import assign, attr, call, const, load, store, tuple_
 
 __all__ = ["Forward", "clone", "has_break", "instrument", "pushes"]
@@ -106,9 +107,16 @@ class Forward:
         self.binder = Binder(namer)
         self.saving = True
         self.stack = None
+        self.meta: set = set()
 
     def push(self, value) -> gast.Expr:
-        return gast.Expr(value=call(attr(load(self.stack), "append"), [value]))
+        return gast.Expr(value=call(attr(load(self.stack), "append"), [self.saved(value)]))
+
+    def saved(self, value):
+        """``value``, or only its metadata when that is all the adjoint reads."""
+        if isinstance(value, gast.Name) and value.id in self.meta:
+            return call(self.namer.bind(support.meta, "meta"), [value])
+        return value
 
     def block(self, body) -> list:
         out = []
@@ -165,6 +173,6 @@ class Forward:
         value = s.value
         if not self.saving:
             return gast.Return(value=value)
-        saved = [load(n) for n in sorted(self.needed)] + (
+        saved = [self.saved(load(n)) for n in sorted(self.needed)] + (
             [load(self.stack)] if self.stack else [])
         return gast.Return(value=tuple_([value, tuple_(saved)]))

@@ -173,6 +173,7 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
         adj_src_body = unpack + code + [gast.Return(value=tuple_(results))]
         fw = Forward(act, needed, namer, callees, primals, nf.containers)  # forward
         fw.stack = stack if uses_stack else None
+        fw.meta = _metadata_only(code, needed, namer)
         init = [assign(stack, gast.List(elts=[], ctx=gast.Load()))] if uses_stack else []
         init += [assign(n, const(None)) for n in sorted(needed)
                  if n not in params and n not in act.top_first]
@@ -268,3 +269,31 @@ def _resolve_markers(code: list, act, needed: set, stack: str, popped: list) -> 
 
 def _unused(*_: Any) -> None:
     return None
+
+
+_META_ATTRS = frozenset({"shape", "dtype", "ndim", "size"})
+
+
+def _metadata_only(code: list, needed: set, namer) -> set:
+    """Needed names the adjoint reads only for shape/dtype/size (saved as metadata)."""
+    from . import support
+    np_name = namer.by_obj.get(id(__import__("numpy")))
+    ub = namer.by_obj.get(id(support.unbroadcast))
+    full: set = set()
+
+    def visit(node, parent):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in needed:
+            ok = (isinstance(parent, gast.Attribute) and parent.attr in _META_ATTRS) or (
+                isinstance(parent, gast.Call) and node in parent.args and (
+                    (isinstance(parent.func, gast.Attribute) and parent.func.attr in (
+                        "shape", "size", "ndim") and isinstance(parent.func.value, gast.Name)
+                     and parent.func.value.id == np_name)
+                    or (isinstance(parent.func, gast.Name) and parent.func.id == ub
+                        and parent.args.index(node) == 1)))
+            if not ok:
+                full.add(node.id)
+        for child in gast.iter_child_nodes(node):
+            visit(child, node)
+    for s in code:
+        visit(s, None)
+    return needed - full

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..rules.helpers import unbroadcast, zeros_of
 
-__all__ = ["acc_seq", "add", "empty_adjoint", "fill", "unbroadcast", "zeros_of"]
+__all__ = ["ArrayMeta", "meta", "acc_seq", "add", "empty_adjoint", "fill", "unbroadcast", "zeros_of"]
 
 
 def empty_adjoint(c):
@@ -42,3 +42,21 @@ def fill(bt, t):
     """A tuple adjoint with zeros where an element has no gradient (multi-output rules)."""
     return tuple(zeros_of(np.asarray(v) if not isinstance(v, float) else v) if g is None else g
                  for g, v in zip(bt, t))
+
+
+class ArrayMeta:
+    """Stands in for a saved array whose adjoint reads only its shape, dtype, size."""
+
+    __slots__ = ("shape", "dtype", "ndim", "size")
+
+    def __init__(self, a):
+        self.shape = a.shape
+        self.dtype = a.dtype
+        self.ndim = a.ndim
+        self.size = a.size
+
+
+def meta(x):
+    """What to save of ``x`` when the adjoint needs only its metadata."""
+    # Small arrays cost nothing to keep; big ones are freed as soon as the forward ends.
+    return ArrayMeta(x) if type(x) is np.ndarray and x.size > 256 else x

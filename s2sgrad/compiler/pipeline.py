@@ -219,8 +219,10 @@ def _bind_defaults(fdef, fn, namer) -> gast.arguments:
     defaults = [_default(v, namer) for v in (fn.__defaults__ or ())]
     kwd = fn.__kwdefaults__ or {}
     kw_defaults = [_default(kwd[k.id], namer) if k.id in kwd else None for k in a.kwonlyargs]
-    plain = lambda ns: [gast.Name(id=n.id, ctx=gast.Param(), annotation=None,
-                                  type_comment=None) for n in ns]
+
+    def plain(ns):
+        return [gast.Name(id=n.id, ctx=gast.Param(), annotation=None, type_comment=None)
+                for n in ns]
     return gast.arguments(args=plain(a.args), posonlyargs=plain(a.posonlyargs), vararg=None,
                           kwonlyargs=plain(a.kwonlyargs), kw_defaults=kw_defaults, kwarg=None,
                           defaults=defaults)

@@ -48,10 +48,7 @@ class Guards:
         for d, k, o in self.dicts:
             if d.get(k, MISSING) is not o:
                 return False
-        for c, o in self.cells:
-            if c.cell_contents is not o:
-                return False
-        return True
+        return all(c.cell_contents is o for c, o in self.cells)
 
 
 class Resolver:

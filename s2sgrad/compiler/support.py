@@ -11,7 +11,8 @@ import numpy as np
 
 from ..rules.helpers import unbroadcast, zeros_of
 
-__all__ = ["ArrayMeta", "meta", "acc_seq", "add", "empty_adjoint", "fill", "unbroadcast", "zeros_of"]
+__all__ = ["ArrayMeta", "acc_seq", "add", "empty_adjoint", "fill", "meta", "unbroadcast",
+           "zeros_of"]
 
 
 def empty_adjoint(c):

@@ -90,7 +90,7 @@ def early_return(x):
     if np.sum(x) > 0:
         return x * 2
     y = x * x
-    for i in range(3):
+    for _ in range(3):
         y = y + x
         if np.sum(y) > 5:
             return y * 3

@@ -39,7 +39,7 @@ def class_inside(x):
 
 
 def lambda_inside(x):
-    f = lambda v: v * 2
+    f = lambda v: v * 2  # noqa: E731  (the refused construct under test)
     return f(x)
 
 

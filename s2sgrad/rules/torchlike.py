@@ -354,3 +354,13 @@ def mean_(x, axis=None, keepdims=False):
 @rule(mean_, wrt=("x",), name="MeanBackward0")
 def mean_adjoint(g, out, x, axis=None, keepdims=False):
     return expand_reduced(g, x.shape, axis, keepdims) * (out.size / x.size)
+
+
+def copy_from(x, src):
+    """``x.copy_(src)`` as a function: ``src`` broadcast to ``x``'s shape and dtype."""
+    return np.broadcast_to(src, np.shape(x)).astype(x.dtype)
+
+
+@rule(copy_from, name="CopyBackwards", broadcast=True)
+def copy_from_adjoint(g, out, x, src):
+    return np.zeros_like(g), g

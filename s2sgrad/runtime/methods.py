@@ -575,14 +575,10 @@ def _zero_(self):
 def _copy_(self, src):
     check_inplace(self)
     if isinstance(src, Tensor) and src._requires_grad:
-        return apply_inplace(self, _copy_from, src, name="CopyBackwards")
+        return apply_inplace(self, tl.copy_from, src, name="CopyBackwards")
     self._data[...] = _arr(src)
     self._vc[0] += 1
     return self
-
-
-def _copy_from(x, src):
-    return np.broadcast_to(src, np.shape(x)).astype(x.dtype)
 
 
 T.fill_ = _fill_

@@ -21,7 +21,7 @@ from collections import Counter
 import numpy as np
 
 from .helpers import unbroadcast_to
-from .reduce_helpers import _exclusive_products
+from .reduce_helpers import exclusive_products
 
 __all__ = [
     "cholesky_grad",
@@ -198,7 +198,7 @@ def det_grad(g, a, out):
             pass
     u, s, vh = np.linalg.svd(a)
     sign = np.linalg.det(u) * np.linalg.det(vh)
-    cof = (sign[..., None, None] * (u * _exclusive_products(s, -1)[..., None, :])) @ vh
+    cof = (sign[..., None, None] * (u * exclusive_products(s, -1)[..., None, :])) @ vh
     return np.asarray(g)[..., None, None] * cof
 
 

@@ -14,6 +14,7 @@ from .helpers import expand_reduced, norm_axis
 
 __all__ = [
     "average_grad",
+    "exclusive_products",
     "cumprod_grad",
     "cumsum_grad",
     "extreme_grad",
@@ -48,7 +49,7 @@ def masked_mean_grad(g, shape: tuple, axis, keepdims: bool, where):
     return np.where(mask, ge / _count(mask, axis, ge), 0.0)
 
 
-def _exclusive_products(a, axis):
+def exclusive_products(a, axis):
     """Each element replaced by the product of the OTHER elements of its slice.
 
     Left and right running products (exclusive), so any number of zeros is exact.
@@ -71,7 +72,7 @@ def _exclusive_products(a, axis):
 
 def prod_grad(g, a, axis, keepdims: bool):
     """Gradient of ``prod(a, axis)``, exact when the slice holds zeros."""
-    return expand_reduced(g, np.shape(a), axis, keepdims) * _exclusive_products(a, axis)
+    return expand_reduced(g, np.shape(a), axis, keepdims) * exclusive_products(a, axis)
 
 
 def extreme_grad(g, a, out, axis, keepdims: bool, where=True):

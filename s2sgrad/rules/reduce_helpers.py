@@ -14,9 +14,9 @@ from .helpers import expand_reduced, norm_axis
 
 __all__ = [
     "average_grad",
-    "exclusive_products",
     "cumprod_grad",
     "cumsum_grad",
+    "exclusive_products",
     "extreme_grad",
     "masked_mean_grad",
     "norm_grad",

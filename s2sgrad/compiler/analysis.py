@@ -48,12 +48,45 @@ def walk_stmts(body, depth=0):
             yield from walk_stmts(s.body, depth + 1)
 
 
+_VARIADIC: dict = {}
+
+
+def _variadic(rule) -> str | None:
+    """The rule's ``*name`` parameter (``np.einsum(subscripts, *operands)``), if any."""
+    key = id(rule)
+    if key not in _VARIADIC:
+        ps = inspect.signature(rule.adjoint).parameters.values()
+        _VARIADIC[key] = next((p.name for p in ps if p.kind is p.VAR_POSITIONAL), None)
+    return _VARIADIC[key]
+
+
 def bind_rule_args(rule, stmt) -> dict:
-    """The rule's parameter name -> the call's operand atom (only those given)."""
-    bound = dict(zip(rule.params, stmt.args))
+    """The rule's parameter name -> the call's operand atom (only those given).
+
+    A ``*name`` parameter takes the remaining positional operands as one tuple.
+    """
+    var = _variadic(rule)
+    bound = {}
+    args = list(stmt.args)
+    for i, p in enumerate(rule.params):
+        if p == var:
+            bound[p] = gast.Tuple(elts=args[i:], ctx=gast.Load())
+            args = []
+            break
+        if i < len(args):
+            bound[p] = args[i]
     for k, v in stmt.kwargs.items():
         bound[k] = v
     return bound
+
+
+def operand_names(a) -> list[str]:
+    """Names inside an operand (a Name, or a tuple of atoms)."""
+    if isinstance(a, gast.Name):
+        return [a.id]
+    if isinstance(a, gast.Tuple):
+        return [e.id for e in a.elts if isinstance(e, gast.Name)]
+    return []
 
 
 def bind_user_args(fn, stmt) -> dict:
@@ -80,6 +113,8 @@ class Activity:
         return self.varied & self.useful
 
     def is_active(self, a) -> bool:
+        if isinstance(a, gast.Tuple):
+            return any(self.is_active(e) for e in a.elts)
         n = _name(a)
         return n is not None and n in self.varied and n in self.useful
 
@@ -95,7 +130,7 @@ def _diff_operands(stmt, kind) -> list[str]:
         if kind == "prim":
             rule = lookup(stmt.callee)
             bound = bind_rule_args(rule, stmt)
-            return [_name(bound[w]) for w in rule.wrt if w in bound and _name(bound[w])]
+            return [n for w in rule.wrt if w in bound for n in operand_names(bound[w])]
         if kind in ("user", "opaque"):
             return [n for n in map(_name, list(stmt.args) + list(stmt.kwargs.values())) if n]
         return []

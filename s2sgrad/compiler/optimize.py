@@ -48,6 +48,12 @@ class _Fold(gast.NodeTransformer):
 
     def visit_Compare(self, node):
         self.generic_visit(node)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (gast.Is, gast.IsNot)):
+            a, b = node.left, node.comparators[0]
+            if _is_none(b) and isinstance(a, (gast.Tuple, gast.List)) or (
+                    _is_none(a) and isinstance(b, (gast.Tuple, gast.List))):
+                # A tuple or list display is never None.
+                return gast.Constant(value=isinstance(node.ops[0], gast.IsNot), kind=None)
         if len(node.ops) == 1 and isinstance(node.left, gast.Constant) and isinstance(
                 node.comparators[0], gast.Constant) and type(node.ops[0]) in _CMP:
             a, b = node.left.value, node.comparators[0].value
@@ -62,6 +68,10 @@ class _Fold(gast.NodeTransformer):
         if isinstance(node.test, gast.Constant):
             return node.body if node.test.value else node.orelse
         return node
+
+
+def _is_none(n) -> bool:
+    return isinstance(n, gast.Constant) and n.value is None
 
 
 def _num(n) -> bool:

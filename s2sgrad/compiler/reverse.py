@@ -360,14 +360,16 @@ class Reverser:
             code.extend(stmts)
             for w in want:
                 a = bound[w]
-                # Only an operand that another array operand may broadcast against can
-                # get a gradient of another shape; scalar literals never stretch it.
-                others = [bound[o] for o in rule.wrt if o != w and o in bound]
-                stretch = any(not (isinstance(o, gast.Constant) and type(o.value) in (
-                    int, float, bool)) and not (isinstance(o, gast.Name) and o.id == a.id)
-                    for o in others)
+                if isinstance(a, gast.Tuple):
+                    # A ``*operands`` parameter: one gradient per operand, in order.
+                    for k, e in enumerate(a.elts):
+                        self.add_grad(e, gast.Subscript(value=grads[w], slice=const(k),
+                                                        ctx=gast.Load()),
+                                      st2, code, rule.broadcast, guard_none=True)
+                    continue
                 self.add_grad(a, grads[w], st2, code,
-                              rule.broadcast and stretch and a.id not in self.containers)
+                              rule.broadcast and _may_stretch(rule, bound, w)
+                              and a.id not in self.containers)
         self.with_cotangent(t, st, out, body)
 
     def user(self, s, st, out):
@@ -421,6 +423,20 @@ class Reverser:
                 code.append(assign(gv, call(attr(load(bn), "pop"), [])))
                 self.add_grad(v, load(gv), st2, code, False, guard_none=True)
             self.with_cotangent(lst.id, st, out, body)
+
+
+def _may_stretch(rule, bound, w) -> bool:
+    """Whether ``w``'s gradient can have another shape than ``w`` (needs unbroadcast).
+
+    When every given operand is differentiable (an elementwise op) and the others
+    are the same name or number literals, the output has ``w``'s shape exactly.
+    """
+    others = [bound[o] for o in bound if o != w]
+    if not others or any(o not in rule.wrt for o in bound):
+        return True
+    a = bound[w]
+    return any(not (isinstance(o, gast.Constant) and type(o.value) in (int, float, bool))
+               and not (isinstance(o, gast.Name) and o.id == a.id) for o in others)
 
 
 def _store_names(s) -> list[str]:

@@ -9,6 +9,7 @@ function, so compiled code can call it as well.
 import numpy as np
 
 from .helpers import expand_reduced, unbroadcast_to
+from .linalg_helpers import einsum_grads
 from .registry import nondifferentiable, rule
 
 
@@ -364,3 +365,13 @@ def copy_from(x, src):
 @rule(copy_from, name="CopyBackwards", broadcast=True)
 def copy_from_adjoint(g, out, x, src):
     return np.zeros_like(g), g
+
+
+def einsum(subscripts, operands):
+    """``torch.einsum(subscripts, *operands)`` with the operands as one sequence."""
+    return np.einsum(subscripts, *operands, optimize=True)
+
+
+@rule(einsum, wrt=("operands",), name="EinsumBackward0")
+def einsum_adjoint(g, out, subscripts, operands):
+    return list(einsum_grads(g, subscripts, operands))

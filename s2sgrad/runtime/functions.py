@@ -20,7 +20,7 @@ __all__ = ["exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
            "permute", "unsqueeze", "squeeze", "norm", "pow", "neg", "log1p", "argmax", "argmin",
            "equal", "allclose", "is_tensor", "numel", "square", "logsumexp", "dot", "t",
            "rsub", "add", "sub", "mul", "div", "clone", "var", "std", "exp2", "outer",
-           "prod", "cumsum", "all", "any", "isclose"]
+           "prod", "cumsum", "all", "any", "isclose", "einsum"]
 
 
 def _method(name, primal):
@@ -140,6 +140,15 @@ def stack(tensors, dim: int = 0, axis=None):
 
 alias(cat, tl.cat)
 alias(stack, tl.stack)
+
+
+def einsum(equation: str, *operands):
+    """``torch.einsum``: operands may be Tensors (recorded) or arrays."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if any(isinstance(o, Tensor) for o in operands):
+        return apply(tl.einsum, equation, list(operands), name="EinsumBackward0")
+    return tl.einsum(equation, operands)
 
 
 def where(condition, input=None, other=None):

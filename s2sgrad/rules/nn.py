@@ -21,6 +21,7 @@ Invariants:
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 
@@ -129,16 +130,28 @@ def _check_conv(x, w, groups, ho, wo):
                            "Output size is too small")
 
 
-# Columns are built and consumed a few samples at a time so the column buffer (kh*kw times
-# the input) stays cache-sized and is reused, instead of one huge fresh array per layer.
-_CHUNK_BYTES = 8 << 20
+# Columns are built and consumed a few samples at a time, in per-thread scratch buffers that
+# live across calls: the column matrix (kh*kw times the input) never exists for the whole
+# batch, and fresh multi-megabyte arrays (whose first touch costs page faults) are avoided.
+_CHUNK_BYTES = 32 << 20
+_SCRATCH = threading.local()
 
 
-def _gmatmul(a, b):
+def _scratch(slot: str, size: int, dtype) -> np.ndarray:
+    """A reusable 1-D buffer of at least ``size`` elements (contents undefined)."""
+    key = (slot, np.dtype(dtype).str)
+    store = _SCRATCH.__dict__
+    buf = store.get(key)
+    if buf is None or buf.size < size:
+        buf = store[key] = np.empty(size, dtype)
+    return buf[:size]
+
+
+def _gmatmul(a, b, out=None):
     """Matmul of (G, m, k) by (G, k, n); a plain 2-D BLAS call when there is one group."""
     if a.shape[0] == 1:
-        return np.matmul(a[0], b[0])[None]
-    return np.matmul(a, b)
+        return np.matmul(a[0], b[0], out=None if out is None else out[0])[None]
+    return np.matmul(a, b, out=out)
 
 
 def _chunks(n: int, per_sample: int):
@@ -177,14 +190,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     s, d, pads, ho, wo = _conv_geometry(x, w, stride, padding, dilation, groups)
     _check_conv(x, w, groups, ho, wo)
     x4 = _as4d(x)
-    n, l = x4.shape[0], ho * wo
+    n, npix = x4.shape[0], ho * wo
     o, cg, kh, kw = w.shape
     kg = cg * kh * kw
     xpt = _pad(x4, pads).transpose(1, 0, 2, 3)
     wm = w.reshape(groups, o // groups, kg)
     out = np.empty((n, o, ho, wo), dtype=np.result_type(x, w))
-    chunks = _chunks(n, kg * groups * l * x.itemsize)
-    buf = np.empty(kg * groups * l * (chunks[0][1] - chunks[0][0]), dtype=x.dtype)
+    chunks = _chunks(n, kg * groups * npix * x.itemsize)
+    buf = _scratch("cols", kg * groups * npix * (chunks[0][1] - chunks[0][0]), x.dtype)
     for n0, n1 in chunks:
         cols = _im2col(xpt, n0, n1, kh, kw, s, d, ho, wo, buf)
         y = _gmatmul(wm, cols.reshape(groups, kg, -1)).reshape(o, n1 - n0, ho, wo)
@@ -201,7 +214,7 @@ def _conv_grads(g, x, w, stride, padding, dilation, groups):
     s, d, pads, ho, wo = _conv_geometry(x, w, stride, padding, dilation, groups)
     x4, g4 = _as4d(x), _as4d(g)
     n, c, h, wd = x4.shape
-    l = ho * wo
+    npix = ho * wo
     o, cg, kh, kw = w.shape
     kg = cg * kh * kw
     dt = np.result_type(g, x, w)
@@ -210,17 +223,26 @@ def _conv_grads(g, x, w, stride, padding, dilation, groups):
     gw = np.zeros((groups, o // groups, kg), dtype=dt)
     gx = np.empty(x4.shape, dtype=dt)
     t, left = pads[0], pads[2]
-    chunks = _chunks(n, kg * groups * l * x.itemsize)
-    buf = np.empty(kg * groups * l * (chunks[0][1] - chunks[0][0]), dtype=x.dtype)
+    chunks = _chunks(n, kg * groups * npix * x.itemsize)
+    step = chunks[0][1] - chunks[0][0]
+    buf = _scratch("cols", kg * groups * npix * step, x.dtype)
+    gbuf = _scratch("gcols", kg * groups * npix * step, dt)
+    pbuf = _scratch("gxpad", c * step * xpt.shape[2] * xpt.shape[3], dt)
     for n0, n1 in chunks:
         nc = n1 - n0
         # (nc, O, L) -> (G, O/G, nc*L): the one copy of g both matmuls share.
-        g2 = np.ascontiguousarray(g4[n0:n1].reshape(nc, o, l).transpose(1, 0, 2))
-        g2 = g2.reshape(groups, o // groups, nc * l)
-        cols = _im2col(xpt, n0, n1, kh, kw, s, d, ho, wo, buf).reshape(groups, kg, nc * l)
-        gw += _gmatmul(g2, cols.transpose(0, 2, 1))
-        gcols = _gmatmul(wt, g2)
-        gxpt = np.zeros((c, nc) + xpt.shape[2:], dtype=dt)
+        g2 = np.ascontiguousarray(g4[n0:n1].reshape(nc, o, npix).transpose(1, 0, 2))
+        g2 = g2.reshape(groups, o // groups, nc * npix)
+        cols = _im2col(xpt, n0, n1, kh, kw, s, d, ho, wo, buf).reshape(groups, kg, nc * npix)
+        # With a long reduction (N*L), BLAS is far faster (measured: up to 10x) when the
+        # larger of the two output dimensions comes first, so pick the orientation.
+        if kg >= o // groups:
+            gw += _gmatmul(cols, g2.transpose(0, 2, 1)).transpose(0, 2, 1)
+        else:
+            gw += _gmatmul(g2, cols.transpose(0, 2, 1))
+        gcols = _gmatmul(wt, g2, gbuf[:kg * groups * nc * npix].reshape(groups, kg, nc * npix))
+        gxpt = pbuf[:c * nc * xpt.shape[2] * xpt.shape[3]].reshape((c, nc) + xpt.shape[2:])
+        gxpt.fill(0)
         _col2im_add(gxpt, gcols, kh, kw, s, d, ho, wo)
         gx[n0:n1] = gxpt[:, :, t:t + h, left:left + wd].transpose(1, 0, 2, 3)
     return gx.reshape(x.shape), gw.reshape(w.shape)

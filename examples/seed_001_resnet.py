@@ -44,7 +44,7 @@ print(-2 * b == b.grad)
 
 # In [5] (second part): gradients accumulate across backward calls
 weights = torch.ones(4, requires_grad=True)
-for epoch in range(3):
+for _epoch in range(3):
     model_output = (weights * 3).sum()
     model_output.backward()
     print(weights.grad)

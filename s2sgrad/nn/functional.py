@@ -174,10 +174,10 @@ def _reduction(size_average, reduce, reduction: str) -> str:
         return reduction
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    warnings.warn("size_average and reduce args will be deprecated, please use "
-                  f"reduction='{'mean' if size_average and reduce else 'sum' if reduce else 'none'}'"
-                  " instead.", UserWarning, stacklevel=3)
-    return "mean" if size_average and reduce else ("sum" if reduce else "none")
+    ret = "mean" if size_average and reduce else ("sum" if reduce else "none")
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{ret}' instead.", UserWarning, stacklevel=3)
+    return ret
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,

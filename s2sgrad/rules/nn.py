@@ -5,10 +5,11 @@ Gives: primal functions computing what ``torch.nn.functional`` computes, and the
 in the one rule table, named like PyTorch's graph nodes (``ConvolutionBackward0``, ...).
 
 Invariants:
-* Convolution is im2col + ONE BLAS matmul per call (a batched matmul over groups); its
-  adjoint is two matmuls and a col2im that loops over the kh*kw kernel offsets only.
-  The column matrix is rebuilt in the backward rather than kept, so a layer holds on to
-  its input only (what PyTorch saves too).
+* Convolution is im2col + one BLAS matmul (batched over groups) per chunk of samples,
+  chunks sized so the column matrix fits a reused 32 MB scratch buffer (one chunk for
+  small images); its adjoint is two matmuls and a col2im per chunk, looping over the kh*kw
+  kernel offsets only. The columns are rebuilt in the backward rather than kept, so a
+  layer holds on to its input only (what PyTorch saves too).
 * Pooling works on strided views of a padded copy, looping over kernel offsets (never
   over pixels); max pooling sends each window's gradient to its FIRST maximum in
   row-major order, and overlapping windows add up.

@@ -1,13 +1,14 @@
 """Rules for arithmetic, the operators a Python expression spells.
 
 Takes: NumPy's ufuncs for ``+ - * / ** @`` and unary minus.
-Gives: their adjoints in the one table (see ``registry``). Broadcasting is
-undone by the drivers, so every rule here returns full-shaped gradients.
+Gives: their adjoints and forward rules in the one table (see ``registry``).
+Broadcasting is undone by the drivers, so every rule here returns full-shaped
+gradients; forward rules write one term per input.
 """
 import numpy as np
 
 from .helpers import unbroadcast_to
-from .registry import rule
+from .registry import rule, tangent
 
 
 @rule(np.add, broadcast=True, name="AddBackward0")
@@ -15,14 +16,29 @@ def add(g, out, x, y):
     return g, g
 
 
+@tangent(np.add)
+def add_jvp(out, x, y, dx, dy):
+    return dx + dy
+
+
 @rule(np.subtract, broadcast=True, name="SubBackward0")
 def subtract(g, out, x, y):
     return g, -g
 
 
+@tangent(np.subtract)
+def subtract_jvp(out, x, y, dx, dy):
+    return dx - dy
+
+
 @rule(np.multiply, broadcast=True, name="MulBackward0")
 def multiply(g, out, x, y):
     return g * y, g * x
+
+
+@tangent(np.multiply)
+def multiply_jvp(out, x, y, dx, dy):
+    return dx * y + x * dy
 
 
 @rule(np.divide, np.true_divide, broadcast=True, name="DivBackward0")
@@ -31,14 +47,29 @@ def divide(g, out, x, y):
     return gx, -gx * out
 
 
+@tangent(np.divide, np.true_divide)
+def divide_jvp(out, x, y, dx, dy):
+    return dx / y - dy * out / y
+
+
 @rule(np.negative, name="NegBackward0")
 def negative(g, out, x):
     return -g
 
 
+@tangent(np.negative)
+def negative_jvp(out, x, dx):
+    return -dx
+
+
 @rule(np.positive, name="PositiveBackward0")
 def positive(g, out, x):
     return g
+
+
+@tangent(np.positive)
+def positive_jvp(out, x, dx):
+    return +dx
 
 
 @rule(np.power, broadcast=True, name="PowBackward0")
@@ -49,14 +80,29 @@ def power(g, out, x, y):
     return gx, gy
 
 
+@tangent(np.power)
+def power_jvp(out, x, y, dx, dy):
+    return dx * y * np.power(x, y - 1) + dy * out * np.log(np.where(x > 0, x, 1))
+
+
 @rule(np.square, name="PowBackward0")
 def square(g, out, x):
     return g * 2 * x
 
 
+@tangent(np.square)
+def square_jvp(out, x, dx):
+    return dx * 2 * x
+
+
 @rule(np.reciprocal, name="ReciprocalBackward0")
 def reciprocal(g, out, x):
     return -g * out * out
+
+
+@tangent(np.reciprocal)
+def reciprocal_jvp(out, x, dx):
+    return -dx * out * out
 
 
 @rule(np.matmul, name="MmBackward0")
@@ -69,3 +115,8 @@ def matmul(g, out, x, y):
     gx = unbroadcast_to(g2 @ np.swapaxes(y2, -1, -2), x2.shape)
     gy = unbroadcast_to(np.swapaxes(x2, -1, -2) @ g2, y2.shape)
     return gx.reshape(x.shape), gy.reshape(y.shape)
+
+
+@tangent(np.matmul)
+def matmul_jvp(out, x, y, dx, dy):
+    return dx @ y + x @ dy

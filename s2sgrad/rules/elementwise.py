@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from .elementwise_helpers import clip_grads, sinc_slope
-from .registry import rule
+from .registry import rule, tangent
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -37,9 +37,19 @@ def exp(g, out, x):
     return g * out
 
 
+@tangent(np.exp)
+def exp_jvp(out, x, dx):
+    return dx * out
+
+
 @rule(np.exp2, name="Exp2Backward0")
 def exp2(g, out, x):
     return g * out * LN2
+
+
+@tangent(np.exp2)
+def exp2_jvp(out, x, dx):
+    return dx * out * LN2
 
 
 @rule(np.expm1, name="Expm1Backward0")
@@ -47,9 +57,19 @@ def expm1(g, out, x):
     return g * (out + 1.0)
 
 
+@tangent(np.expm1)
+def expm1_jvp(out, x, dx):
+    return dx * (out + 1.0)
+
+
 @rule(np.log, name="LogBackward0")
 def log(g, out, x):
     return g / x
+
+
+@tangent(np.log)
+def log_jvp(out, x, dx):
+    return dx / x
 
 
 @rule(np.log2, name="Log2Backward0")
@@ -57,14 +77,29 @@ def log2(g, out, x):
     return g / (x * LN2)
 
 
+@tangent(np.log2)
+def log2_jvp(out, x, dx):
+    return dx / (x * LN2)
+
+
 @rule(np.log10, name="Log10Backward0")
 def log10(g, out, x):
     return g / (x * LN10)
 
 
+@tangent(np.log10)
+def log10_jvp(out, x, dx):
+    return dx / (x * LN10)
+
+
 @rule(np.log1p, name="Log1PBackward0")
 def log1p(g, out, x):
     return g / (x + 1.0)
+
+
+@tangent(np.log1p)
+def log1p_jvp(out, x, dx):
+    return dx / (x + 1.0)
 
 
 @rule(np.sqrt, name="SqrtBackward0")
@@ -73,9 +108,19 @@ def sqrt(g, out, x):
     return g / (2 * out)
 
 
+@tangent(np.sqrt)
+def sqrt_jvp(out, x, dx):
+    return dx / (2 * out)
+
+
 @rule(np.cbrt, name="CbrtBackward0")
 def cbrt(g, out, x):
     return g / (3.0 * out * out)
+
+
+@tangent(np.cbrt)
+def cbrt_jvp(out, x, dx):
+    return dx / (3.0 * out * out)
 
 
 # ---------------------------------------------------------------- trigonometric
@@ -85,9 +130,19 @@ def sin(g, out, x):
     return g * np.cos(x)
 
 
+@tangent(np.sin)
+def sin_jvp(out, x, dx):
+    return dx * np.cos(x)
+
+
 @rule(np.cos, name="CosBackward0")
 def cos(g, out, x):
     return -g * np.sin(x)
+
+
+@tangent(np.cos)
+def cos_jvp(out, x, dx):
+    return -dx * np.sin(x)
 
 
 @rule(np.tan, name="TanBackward0")
@@ -95,9 +150,19 @@ def tan(g, out, x):
     return g * (1.0 + out * out)
 
 
+@tangent(np.tan)
+def tan_jvp(out, x, dx):
+    return dx * (1.0 + out * out)
+
+
 @rule(np.arcsin, name="AsinBackward0")
 def arcsin(g, out, x):
     return g / np.sqrt(1.0 - x * x)
+
+
+@tangent(np.arcsin)
+def arcsin_jvp(out, x, dx):
+    return dx / np.sqrt(1.0 - x * x)
 
 
 @rule(np.arccos, name="AcosBackward0")
@@ -105,9 +170,19 @@ def arccos(g, out, x):
     return -g / np.sqrt(1.0 - x * x)
 
 
+@tangent(np.arccos)
+def arccos_jvp(out, x, dx):
+    return -dx / np.sqrt(1.0 - x * x)
+
+
 @rule(np.arctan, name="AtanBackward0")
 def arctan(g, out, x):
     return g / (1.0 + x * x)
+
+
+@tangent(np.arctan)
+def arctan_jvp(out, x, dx):
+    return dx / (1.0 + x * x)
 
 
 @rule(np.arctan2, broadcast=True, name="Atan2Backward0")
@@ -116,10 +191,20 @@ def arctan2(g, out, y, x):
     return s * x, -s * y
 
 
+@tangent(np.arctan2)
+def arctan2_jvp(out, y, x, dy, dx):
+    return dy * x / (x * x + y * y) - dx * y / (x * x + y * y)
+
+
 @rule(np.hypot, broadcast=True, name="HypotBackward0")
 def hypot(g, out, x, y):
     s = g / out
     return s * x, s * y
+
+
+@tangent(np.hypot)
+def hypot_jvp(out, x, y, dx, dy):
+    return dx * x / out + dy * y / out
 
 
 @rule(np.sinc, name="SincBackward0")
@@ -127,14 +212,29 @@ def sinc(g, out, x):
     return g * sinc_slope(x, out)
 
 
+@tangent(np.sinc)
+def sinc_jvp(out, x, dx):
+    return dx * sinc_slope(x, out)
+
+
 @rule(np.deg2rad, np.radians, name="Deg2RadBackward0")
 def deg2rad(g, out, x):
     return g * DEG
 
 
+@tangent(np.deg2rad, np.radians)
+def deg2rad_jvp(out, x, dx):
+    return dx * DEG
+
+
 @rule(np.rad2deg, np.degrees, name="Rad2DegBackward0")
 def rad2deg(g, out, x):
     return g / DEG
+
+
+@tangent(np.rad2deg, np.degrees)
+def rad2deg_jvp(out, x, dx):
+    return dx / DEG
 
 
 # ---------------------------------------------------------------- hyperbolic
@@ -144,9 +244,19 @@ def sinh(g, out, x):
     return g * np.cosh(x)
 
 
+@tangent(np.sinh)
+def sinh_jvp(out, x, dx):
+    return dx * np.cosh(x)
+
+
 @rule(np.cosh, name="CoshBackward0")
 def cosh(g, out, x):
     return g * np.sinh(x)
+
+
+@tangent(np.cosh)
+def cosh_jvp(out, x, dx):
+    return dx * np.sinh(x)
 
 
 @rule(np.tanh, name="TanhBackward0")
@@ -154,9 +264,19 @@ def tanh(g, out, x):
     return g * (1 - out * out)
 
 
+@tangent(np.tanh)
+def tanh_jvp(out, x, dx):
+    return dx * (1 - out * out)
+
+
 @rule(np.arcsinh, name="AsinhBackward0")
 def arcsinh(g, out, x):
     return g / np.sqrt(x * x + 1.0)
+
+
+@tangent(np.arcsinh)
+def arcsinh_jvp(out, x, dx):
+    return dx / np.sqrt(x * x + 1.0)
 
 
 @rule(np.arccosh, name="AcoshBackward0")
@@ -164,9 +284,19 @@ def arccosh(g, out, x):
     return g / np.sqrt(x * x - 1.0)
 
 
+@tangent(np.arccosh)
+def arccosh_jvp(out, x, dx):
+    return dx / np.sqrt(x * x - 1.0)
+
+
 @rule(np.arctanh, name="AtanhBackward0")
 def arctanh(g, out, x):
     return g / (1.0 - x * x)
+
+
+@tangent(np.arctanh)
+def arctanh_jvp(out, x, dx):
+    return dx / (1.0 - x * x)
 
 
 # ---------------------------------------------------------------- kinks and steps
@@ -176,9 +306,19 @@ def abs_(g, out, x):
     return g * np.sign(x)
 
 
+@tangent(np.abs, np.absolute)
+def abs_jvp(out, x, dx):
+    return dx * np.sign(x)
+
+
 @rule(np.sign, name="SignBackward0")
 def sign(g, out, x):
     return np.zeros_like(g)
+
+
+@tangent(np.sign)
+def sign_jvp(out, x, dx):
+    return np.zeros_like(dx)
 
 
 @rule(np.floor, name="FloorBackward0")
@@ -186,9 +326,19 @@ def floor(g, out, x):
     return np.zeros_like(g)
 
 
+@tangent(np.floor)
+def floor_jvp(out, x, dx):
+    return np.zeros_like(dx)
+
+
 @rule(np.ceil, name="CeilBackward0")
 def ceil(g, out, x):
     return np.zeros_like(g)
+
+
+@tangent(np.ceil)
+def ceil_jvp(out, x, dx):
+    return np.zeros_like(dx)
 
 
 @rule(np.trunc, np.fix, name="TruncBackward0")
@@ -196,14 +346,29 @@ def trunc(g, out, x):
     return np.zeros_like(g)
 
 
+@tangent(np.trunc, np.fix)
+def trunc_jvp(out, x, dx):
+    return np.zeros_like(dx)
+
+
 @rule(np.rint, name="RoundBackward0")
 def rint(g, out, x):
     return np.zeros_like(g)
 
 
+@tangent(np.rint)
+def rint_jvp(out, x, dx):
+    return np.zeros_like(dx)
+
+
 @rule(np.round, np.around, wrt=("a",), name="RoundBackward0")
 def round_(g, out, a, decimals=0, out_=None):
     return np.zeros_like(g)
+
+
+@tangent(np.round, np.around)
+def round_jvp(out, a, decimals=0, out_=None, *, da):
+    return np.zeros_like(da)
 
 
 @rule(np.maximum, broadcast=True, name="MaximumBackward0")
@@ -213,10 +378,22 @@ def maximum(g, out, x, y):
     return np.where(x < y, 0.0, half), np.where(x > y, 0.0, half)
 
 
+@tangent(np.maximum)
+def maximum_jvp(out, x, y, dx, dy):
+    return (np.where(x < y, 0.0, np.where(x == y, dx * 0.5, dx))
+            + np.where(x > y, 0.0, np.where(x == y, dy * 0.5, dy)))
+
+
 @rule(np.minimum, broadcast=True, name="MinimumBackward0")
 def minimum(g, out, x, y):
     half = np.where(x == y, g * 0.5, g)
     return np.where(x > y, 0.0, half), np.where(x < y, 0.0, half)
+
+
+@tangent(np.minimum)
+def minimum_jvp(out, x, y, dx, dy):
+    return (np.where(x > y, 0.0, np.where(x == y, dx * 0.5, dx))
+            + np.where(x < y, 0.0, np.where(x == y, dy * 0.5, dy)))
 
 
 @rule(np.fmax, broadcast=True, name="FmaxBackward0")
@@ -226,10 +403,20 @@ def fmax(g, out, x, y):
     return np.where(first, g, 0.0), np.where(first, 0.0, g)
 
 
+@tangent(np.fmax)
+def fmax_jvp(out, x, y, dx, dy):
+    return np.where((x >= y) | np.isnan(y), dx, 0.0) + np.where((x >= y) | np.isnan(y), 0.0, dy)
+
+
 @rule(np.fmin, broadcast=True, name="FminBackward0")
 def fmin(g, out, x, y):
     first = (x <= y) | np.isnan(y)
     return np.where(first, g, 0.0), np.where(first, 0.0, g)
+
+
+@tangent(np.fmin)
+def fmin_jvp(out, x, y, dx, dy):
+    return np.where((x <= y) | np.isnan(y), dx, 0.0) + np.where((x <= y) | np.isnan(y), 0.0, dy)
 
 
 @rule(np.clip, wrt=("a", "a_min", "a_max", "min", "max"), broadcast=True,
@@ -241,9 +428,24 @@ def clip(g, out, a, a_min=None, a_max=None, out_=None, min=None, max=None):
             None if min is None else grads[1], None if max is None else grads[2])
 
 
+@tangent(np.clip)
+def clip_jvp(out, a, a_min=None, a_max=None, out_=None, min=None, max=None, *, da, da_min,
+             da_max, dmin, dmax):
+    lo = min if a_min is None else a_min
+    hi = max if a_max is None else a_max
+    return (clip_grads(da, a, lo, hi)[0] + clip_grads(da_min, a, lo, hi)[1]
+            + clip_grads(da_max, a, lo, hi)[2] + clip_grads(dmin, a, lo, hi)[1]
+            + clip_grads(dmax, a, lo, hi)[2])
+
+
 @rule(np.where, wrt=("x", "y"), broadcast=True, name="WhereBackward0")
 def where(g, out, condition, x=None, y=None):
     return np.where(condition, g, 0.0), np.where(condition, 0.0, g)
+
+
+@tangent(np.where)
+def where_jvp(out, condition, x=None, y=None, *, dx, dy):
+    return np.where(condition, dx, 0.0) + np.where(condition, 0.0, dy)
 
 
 # ---------------------------------------------------------------- binary arithmetic
@@ -253,9 +455,19 @@ def logaddexp(g, out, x, y):
     return g * np.exp(x - out), g * np.exp(y - out)
 
 
+@tangent(np.logaddexp)
+def logaddexp_jvp(out, x, y, dx, dy):
+    return dx * np.exp(x - out) + dy * np.exp(y - out)
+
+
 @rule(np.logaddexp2, broadcast=True, name="Logaddexp2Backward0")
 def logaddexp2(g, out, x, y):
     return g * np.exp2(x - out), g * np.exp2(y - out)
+
+
+@tangent(np.logaddexp2)
+def logaddexp2_jvp(out, x, y, dx, dy):
+    return dx * np.exp2(x - out) + dy * np.exp2(y - out)
 
 
 @rule(np.float_power, broadcast=True, name="PowBackward1")
@@ -266,13 +478,29 @@ def float_power(g, out, x, y):
     return gx, gy
 
 
+@tangent(np.float_power)
+def float_power_jvp(out, x, y, dx, dy):
+    return dx * y * np.float_power(x, y - 1) + dy * out * np.log(np.where(x > 0, x, 1.0))
+
+
 @rule(np.fmod, broadcast=True, name="FmodBackward1")
 def fmod(g, out, x, y):
     # fmod(x, y) = x - trunc(x / y) * y, piecewise linear in both arguments.
     return g, -g * np.trunc(x / y)
 
 
+@tangent(np.fmod)
+def fmod_jvp(out, x, y, dx, dy):
+    return dx - dy * np.trunc(x / y)
+
+
 @rule(np.remainder, name="RemainderBackward1", broadcast=True)
 def remainder(g, out, x, y):
     # remainder(x, y) = x - floor(x / y) * y (np.mod is the same ufunc).
     return g, -g * np.floor(x / y)
+
+
+
+@tangent(np.remainder)
+def remainder_jvp(out, x, y, dx, dy):
+    return dx - dy * np.floor(x / y)

@@ -25,15 +25,18 @@ from .reduce_helpers import exclusive_products
 
 __all__ = [
     "cholesky_grad",
+    "cholesky_tangent",
     "det_grad",
     "dot_grad",
     "dot_subscripts",
     "einsum_grad",
     "einsum_grads",
     "einsum_labels",
+    "einsum_tangent",
     "inner_subscripts",
     "kron_grads",
     "slogdet_grad",
+    "solve_a_tangent",
     "solve_grads",
     "tensordot_subscripts",
 ]
@@ -242,3 +245,41 @@ def cholesky_grad(g, out, upper: bool):
     S = _mT(Linv) @ P @ Linv
     res = np.tril(S + _mT(S)) * half
     return _mT(res) if upper else res
+
+
+def einsum_tangent(subscripts, operands, doperands, optimize=False):
+    """Tangent of ``np.einsum(subscripts, *operands)``: one term per operand's tangent."""
+    total = None
+    for k, d in enumerate(doperands):
+        ops = list(operands)
+        ops[k] = d
+        term = np.einsum(subscripts, *ops, optimize=optimize)
+        total = term if total is None else total + term
+    return total
+
+
+def solve_a_tangent(da, a, b, out):
+    """The part of ``solve(a, b)``'s tangent that ``da`` moves: -a^-1 da x."""
+    if np.ndim(b) == 1:
+        return -np.linalg.solve(a, da @ out[..., None])[..., 0]
+    return -np.linalg.solve(a, da @ out)
+
+
+def cholesky_tangent(da, out, upper: bool):
+    """Tangent of ``cholesky``: dL = L Phi(L^-1 dA L^-T), dA read from NumPy's triangle.
+
+    NumPy reads the lower triangle (the upper with ``upper=True``), so the
+    symmetric matrix it factors moves with that triangle mirrored.
+    """
+    da = np.asarray(da)
+    if upper:
+        sym = np.triu(da) + _mT(np.triu(da, 1))
+        L = _mT(out)
+    else:
+        sym = np.tril(da) + _mT(np.tril(da, -1))
+        L = out
+    n = L.shape[-1]
+    half = 1.0 - 0.5 * np.eye(n, dtype=L.dtype)
+    Linv = np.linalg.inv(L)
+    dL = L @ (np.tril(Linv @ sym @ _mT(Linv)) * half)
+    return _mT(dL) if upper else dL

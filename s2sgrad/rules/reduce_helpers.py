@@ -14,7 +14,9 @@ from .helpers import expand_reduced, norm_axis
 
 __all__ = [
     "average_grad",
+    "average_weights_tangent",
     "cumprod_grad",
+    "cumprod_tangent",
     "cumsum_grad",
     "exclusive_products",
     "extreme_grad",
@@ -251,3 +253,31 @@ def norm_grad(g, x, out, ord, axis, keepdims: bool, matrix_if_2d: bool = True):
             return _norm_over(g, x, out, ord, tuple(axis), keepdims)
         return _matrix_norm_grad(g, x, out, ord, tuple(a % x.ndim for a in axis), keepdims)
     return _norm_over(g, x, out, ord, axis, keepdims)
+
+
+def average_weights_tangent(dw, a, out, axis, weights, keepdims: bool):
+    """The part of ``average(a, axis, weights)``'s tangent the weights move:
+    sum((a - out) dw) / sum(w) over the averaged axes."""
+    a = np.asarray(a)
+    w = np.asarray(weights)
+    shape = w.shape if w.shape == a.shape else _along(w, a.ndim, axis)
+    total = np.sum(w.reshape(shape), axis=axis, keepdims=True)
+    dev = a - expand_reduced(out, a.shape, axis, keepdims)
+    res = np.sum(np.reshape(dw, shape) * dev, axis=axis, keepdims=True) / total
+    return np.reshape(res, np.shape(out))
+
+
+def cumprod_tangent(da, a, out, axis):
+    """Tangent of ``cumprod``, exact with zeros: d out_j = d out_(j-1) a_j + out_(j-1) da_j."""
+    a = np.asarray(a)
+    if axis is None:
+        a, da, out, axis = a.ravel(), np.ravel(da), np.ravel(out), 0
+    am = np.moveaxis(a, axis, 0)
+    dm = np.moveaxis(np.asarray(da), axis, 0)
+    om = np.moveaxis(np.asarray(out), axis, 0)
+    res = np.zeros(om.shape, np.result_type(om, dm, np.float32))
+    if res.shape[0]:
+        res[0] = dm[0]
+    for j in range(1, res.shape[0]):
+        res[j] = res[j - 1] * am[j] + om[j - 1] * dm[j]
+    return np.moveaxis(res, 0, axis)

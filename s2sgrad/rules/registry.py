@@ -18,6 +18,25 @@ An adjoint is a plain function ``adjoint(g, out, *params)``:
   statements that branch, loop, or define functions; names other than its
   parameters and its own locals must be module globals (``np``, helpers).
 
+A forward (tangent) rule sits on the same record, registered with
+``@tangent(primal, ...)`` right below the adjoint. It is a plain function
+``jvp(out, *params, *tangents)``:
+
+* ``out`` is the primal output, then the adjoint's own parameters (same names,
+  same defaults), then one tangent parameter ``d<name>`` per ``wrt`` name, in
+  ``wrt`` order (after a bare ``*`` when a default comes before them), e.g.
+  ``def multiply_jvp(out, x, y, dx, dy): return dx * y + x * dy``.
+* It returns the output's tangent (a tuple or list of them for a multi-output
+  primal), shaped like ``out`` whenever every tangent is given. A sequence
+  parameter (``arrays``, ``*operands``) gets a sequence of tangents.
+* A tangent of an input that does not vary is known to be zero: the forward
+  driver drops every top-level ``+``/``-`` term of the returned expression that
+  reads it (so inactive inputs cost nothing) and passes zeros of the input's
+  shape where a kept term still reads it. Terms are therefore written one per
+  input where possible. For ``broadcast=True`` rules the driver broadcasts a
+  result that lost terms back to ``out``'s shape.
+* Its body is template-safe exactly like an adjoint's.
+
 Invariant: one ``Rule`` per primal callable; looking up is by object identity,
 never by spelling, so ``np.tanh``, ``numpy.tanh`` and ``from numpy import tanh``
 find the same rule.
@@ -34,7 +53,7 @@ from collections.abc import Callable, Iterable
 import gast
 
 __all__ = ["Rule", "rule", "nondifferentiable", "lookup", "is_nondifferentiable", "RULES",
-           "alias", "resolve_alias"]
+           "alias", "resolve_alias", "Tangent", "tangent"]
 
 
 class Rule:
@@ -184,6 +203,56 @@ def lookup(primal: Any) -> Rule | None:
 
 def is_nondifferentiable(primal: Any) -> bool:
     return id(primal) in _NONDIFF
+
+
+class Tangent:
+    """A primitive's forward rule: ``jvp(out, *params, *d<wrt>)`` and its template."""
+
+    __slots__ = ("jvp", "params", "tparams", "_template")
+
+    def __init__(self, r: Rule, jvp: Callable):
+        names = list(inspect.signature(jvp).parameters)
+        expected = ["out", *r.params, *("d" + w for w in r.wrt)]
+        if names != expected:
+            raise TypeError(f"tangent rule {jvp.__qualname__} must take ({', '.join(expected)})"
+                            f", not ({', '.join(names)})")
+        self.jvp = jvp
+        self.params = r.params
+        self.tparams = {w: "d" + w for w in r.wrt}
+        self._template = None
+        ret = self.template.body[-1] if self.template.body else None
+        if not isinstance(ret, gast.Return):
+            raise TypeError(f"tangent rule {jvp.__qualname__} must end with a return")
+
+    @property
+    def template(self) -> gast.FunctionDef:
+        """The forward rule's gast FunctionDef, parsed once (the compiler copies it)."""
+        if self._template is None:
+            src = textwrap.dedent(inspect.getsource(self.jvp))
+            fdef = gast.parse(src).body[0]
+            fdef.decorator_list = []
+            self._template = fdef
+        return self._template
+
+    def __repr__(self) -> str:
+        return f"<Tangent {self.jvp.__qualname__}>"
+
+
+def tangent(*primals: Callable) -> Callable[[Callable], Callable]:
+    """Register ``jvp`` as the forward rule of every callable in ``primals``.
+
+    Each primal must already have its adjoint (``@rule``): the two rules are one
+    record. The signature is checked against the adjoint's parameters.
+    """
+    def register(jvp: Callable) -> Callable:
+        for p in primals:
+            r = RULES.get(id(p))
+            if r is None:
+                raise TypeError(f"tangent rule {jvp.__qualname__}: {p!r} has no adjoint rule; "
+                                "register it with @rule first")
+            r.tangent = Tangent(r, jvp)
+        return jvp
+    return register
 
 
 def _specialize(r: Rule, mask: tuple[bool, ...]):

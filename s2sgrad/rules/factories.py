@@ -1,7 +1,7 @@
 """Rules for array factories whose values depend on float arguments.
 
 Takes: ``full``, ``full_like``, ``linspace``, ``logspace``, ``geomspace`` and
-``arange``. Gives: gradients for their float arguments (a fill value, the ends
+``arange``. Gives: gradients and forward rules for their float arguments (a fill value, the ends
 of a range, its step), so ``np.linspace(0, x, 5)`` inside differentiated code
 is exact rather than a silent constant. Factories whose values depend on no
 float argument (``zeros``, ``ones``, ``eye``, ``*_like`` of an array's shape)
@@ -16,9 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from .helpers import unbroadcast_to
-from .registry import rule
+from .registry import rule, tangent
 
-__all__ = ["arange_grads", "geomspace_grads", "linspace_grads", "logspace_grads"]
+__all__ = ["arange_grads", "arange_tangent", "geomspace_grads", "linspace_grads",
+           "logspace_base_tangent", "logspace_grads", "logspace_tangent"]
 
 
 def _fractions(num: int, endpoint: bool, like):
@@ -79,15 +80,51 @@ def arange_grads(g, start, stop, step) -> tuple:
     return total, 0.0, gstep
 
 
+def logspace_tangent(dstart, dstop, out, num: int, endpoint: bool, base, axis: int):
+    """The part of ``logspace``'s tangent that start and stop move: out ln(base) dy."""
+    lb = np.log(base) if np.ndim(base) == 0 else np.expand_dims(np.log(base), axis)
+    return out * lb * np.linspace(dstart, dstop, num=num, endpoint=endpoint, axis=axis)
+
+
+def logspace_base_tangent(dbase, out, start, stop, num: int, endpoint: bool, base, axis: int):
+    """The part of ``logspace``'s tangent that the base moves: out y dbase / base."""
+    y = np.linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
+    if np.ndim(base) == 0:
+        return out * y * (dbase / base)
+    return out * y * np.expand_dims(np.divide(dbase, base), axis)
+
+
+def arange_tangent(dstart, dstep, out, stop, step):
+    """Tangent of ``arange``: sample k moves with start (all) and step (by k)."""
+    if stop is None:
+        return np.zeros(np.shape(out))
+    res = np.full(np.shape(out), dstart, dtype=np.float64)
+    if step is not None:
+        res = res + np.arange(np.size(out)) * dstep
+    return res
+
+
 @rule(np.full, wrt=("fill_value",), broadcast=True, name="FullBackward0")
 def full(g, out, shape, fill_value, dtype=None, order="C", device=None, like=None):
     return g
+
+
+@tangent(np.full)
+def full_jvp(out, shape, fill_value, dtype=None, order="C", device=None, like=None, *,
+             dfill_value):
+    return np.full(np.shape(out), dfill_value, dtype=out.dtype)
 
 
 @rule(np.full_like, wrt=("fill_value",), broadcast=True, name="FullLikeBackward0")
 def full_like(g, out, a, fill_value, dtype=None, order="K", subok=True, shape=None,
               device=None):
     return g
+
+
+@tangent(np.full_like)
+def full_like_jvp(out, a, fill_value, dtype=None, order="K", subok=True, shape=None,
+                  device=None, *, dfill_value):
+    return np.full(np.shape(out), dfill_value, dtype=out.dtype)
 
 
 @rule(np.linspace, wrt=("start", "stop"), name="LinspaceBackward0")
@@ -97,10 +134,24 @@ def linspace(g, out, start, stop, num=50, endpoint=True, retstep=False, dtype=No
     return grads[0], grads[1]
 
 
+@tangent(np.linspace)
+def linspace_jvp(out, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
+                 device=None, *, dstart, dstop):
+    # linspace is linear in (start, stop).
+    return np.linspace(dstart, dstop, num=num, endpoint=endpoint, retstep=retstep, axis=axis)
+
+
 @rule(np.logspace, wrt=("start", "stop", "base"), name="LogspaceBackward0")
 def logspace(g, out, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     grads = logspace_grads(g, out, start, stop, num, endpoint, base, axis)
     return grads[0], grads[1], grads[2]
+
+
+@tangent(np.logspace)
+def logspace_jvp(out, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0, *,
+                 dstart, dstop, dbase):
+    return (logspace_tangent(dstart, dstop, out, num, endpoint, base, axis)
+            + logspace_base_tangent(dbase, out, start, stop, num, endpoint, base, axis))
 
 
 @rule(np.geomspace, wrt=("start", "stop"), name="GeomspaceBackward0")
@@ -109,7 +160,21 @@ def geomspace(g, out, start, stop, num=50, endpoint=True, dtype=None, axis=0):
     return grads[0], grads[1]
 
 
+@tangent(np.geomspace)
+def geomspace_jvp(out, start, stop, num=50, endpoint=True, dtype=None, axis=0, *, dstart,
+                  dstop):
+    # log|out| = linspace(log|start|, log|stop|), so d out = out * linspace(dstart/start, ...).
+    return out * np.linspace(np.divide(dstart, start), np.divide(dstop, stop), num=num,
+                             endpoint=endpoint, axis=axis)
+
+
 @rule(np.arange, wrt=("start", "stop", "step"), name="ArangeBackward0")
 def arange(g, out, start, stop=None, step=None, dtype=None, device=None, like=None):
     grads = arange_grads(g, start, stop, step)
     return grads[0], grads[1], grads[2]
+
+
+@tangent(np.arange)
+def arange_jvp(out, start, stop=None, step=None, dtype=None, device=None, like=None, *, dstart,
+               dstop, dstep):
+    return arange_tangent(dstart, dstep, out, stop, step)

@@ -2,11 +2,12 @@
 
 The adjoint scatters the cotangent into zeros of ``x``'s shape; integer-array
 (fancy) indices may repeat, so they accumulate with ``np.add.at``. Boolean masks,
-slices, ``None``, ``...`` and ints are all NumPy indices, handled by NumPy.
+slices, ``None``, ``...`` and ints are all NumPy indices, handled by NumPy. The
+forward rule indexes the tangent the same way.
 """
 import numpy as np
 
-from .registry import rule
+from .registry import rule, tangent
 
 __all__ = ["getitem", "index_has_array", "scatter_add"]
 
@@ -36,3 +37,8 @@ def scatter_add(g, shape, dtype, index):
 @rule(getitem, wrt=("x",), name="SelectBackward0")
 def getitem_adjoint(g, out, x, index):
     return scatter_add(g, x.shape, x.dtype, index)
+
+
+@tangent(getitem)
+def getitem_jvp(out, x, index, dx):
+    return dx[index]

@@ -4,13 +4,14 @@
 ``max_dim``/``min_dim`` (values and indices), ``expand``, ``cast``,
 ``logsumexp`` and ``norm`` in PyTorch's conventions (SEMANTICS.md 3.12: relu has
 gradient 0 at 0, clamp 1 at the boundary, norm 0 at 0). Each is a plain NumPy
-function, so compiled code can call it as well.
+function, so compiled code can call it as well; each rule's forward rule sits
+right below its adjoint.
 """
 import numpy as np
 
 from .helpers import expand_reduced, unbroadcast_to
-from .linalg_helpers import einsum_grads
-from .registry import nondifferentiable, rule
+from .linalg_helpers import einsum_grads, einsum_tangent
+from .registry import nondifferentiable, rule, tangent
 
 
 def relu(x):
@@ -20,6 +21,11 @@ def relu(x):
 @rule(relu, name="ReluBackward0")
 def relu_adjoint(g, out, x):
     return g * (out > 0)
+
+
+@tangent(relu)
+def relu_jvp(out, x, dx):
+    return dx * (out > 0)
 
 
 def sigmoid(x):
@@ -33,6 +39,11 @@ def sigmoid_adjoint(g, out, x):
     return g * out * (1 - out)
 
 
+@tangent(sigmoid)
+def sigmoid_jvp(out, x, dx):
+    return dx * out * (1 - out)
+
+
 def softmax(x, axis=-1):
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
@@ -43,6 +54,11 @@ def softmax_adjoint(g, out, x, axis=-1):
     return out * (g - np.sum(g * out, axis=axis, keepdims=True))
 
 
+@tangent(softmax)
+def softmax_jvp(out, x, axis=-1, *, dx):
+    return out * (dx - np.sum(dx * out, axis=axis, keepdims=True))
+
+
 def log_softmax(x, axis=-1):
     s = x - np.max(x, axis=axis, keepdims=True)
     return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
@@ -51,6 +67,11 @@ def log_softmax(x, axis=-1):
 @rule(log_softmax, name="LogSoftmaxBackward0")
 def log_softmax_adjoint(g, out, x, axis=-1):
     return g - np.exp(out) * np.sum(g, axis=axis, keepdims=True)
+
+
+@tangent(log_softmax)
+def log_softmax_jvp(out, x, axis=-1, *, dx):
+    return dx - np.sum(np.exp(out) * dx, axis=axis, keepdims=True)
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -66,6 +87,12 @@ def logsumexp_adjoint(g, out, x, axis=None, keepdims=False):
         x - expand_reduced(out, x.shape, axis, keepdims))
 
 
+@tangent(logsumexp)
+def logsumexp_jvp(out, x, axis=None, keepdims=False, *, dx):
+    w = np.exp(x - expand_reduced(out, x.shape, axis, keepdims))
+    return np.sum(w * dx, axis=axis, keepdims=keepdims)
+
+
 def rsub(x, other):
     """``other - x`` with ``x`` the only differentiable argument."""
     return np.subtract(other, x)
@@ -74,6 +101,11 @@ def rsub(x, other):
 @rule(rsub, wrt=("x",), broadcast=True, name="RsubBackward1")
 def rsub_adjoint(g, out, x, other):
     return -g
+
+
+@tangent(rsub)
+def rsub_jvp(out, x, other, dx):
+    return -dx
 
 
 def clamp(x, min=None, max=None):
@@ -86,6 +118,13 @@ def clamp_adjoint(g, out, x, min=None, max=None):
     lo = True if min is None else x >= min
     hi = True if max is None else x <= max
     return g * (lo & hi)
+
+
+@tangent(clamp)
+def clamp_jvp(out, x, min=None, max=None, *, dx):
+    lo = True if min is None else x >= min
+    hi = True if max is None else x <= max
+    return dx * (lo & hi)
 
 
 def max_dim(x, axis, keepdims=False):
@@ -112,14 +151,31 @@ def put_along(g, idx, x, axis, keepdims):
     return z
 
 
+def take_at(dx, idx, axis, keepdims):
+    """The tangent's values at the indices ``max_dim``/``min_dim`` picked."""
+    ii = idx if keepdims else np.expand_dims(idx, axis)
+    vals = np.take_along_axis(dx, ii, axis)
+    return vals if keepdims else np.squeeze(vals, axis)
+
+
 @rule(max_dim, wrt=("x",), name="MaxBackward0")
 def max_dim_adjoint(g, out, x, axis, keepdims=False):
     return put_along(g[0], out[1], x, axis, keepdims)
 
 
+@tangent(max_dim)
+def max_dim_jvp(out, x, axis, keepdims=False, *, dx):
+    return take_at(dx, out[1], axis, keepdims), np.zeros(np.shape(out[1]))
+
+
 @rule(min_dim, wrt=("x",), name="MinBackward0")
 def min_dim_adjoint(g, out, x, axis, keepdims=False):
     return put_along(g[0], out[1], x, axis, keepdims)
+
+
+@tangent(min_dim)
+def min_dim_jvp(out, x, axis, keepdims=False, *, dx):
+    return take_at(dx, out[1], axis, keepdims), np.zeros(np.shape(out[1]))
 
 
 def amax(x, axis=None, keepdims=False):
@@ -138,6 +194,12 @@ def amax_adjoint(g, out, x, axis=None, keepdims=False):
         np.sum(hit, axis=axis, keepdims=keepdims), x.shape, axis, keepdims)
 
 
+@tangent(amax, amin)
+def amax_jvp(out, x, axis=None, keepdims=False, *, dx):
+    row = amax_adjoint(np.ones(np.shape(out)), out, x, axis, keepdims)
+    return np.sum(row * dx, axis=axis, keepdims=keepdims)
+
+
 def expand(x, shape):
     return np.broadcast_to(x, shape)
 
@@ -145,6 +207,11 @@ def expand(x, shape):
 @rule(expand, wrt=("x",), name="ExpandBackward0", broadcast=True)
 def expand_adjoint(g, out, x, shape):
     return g
+
+
+@tangent(expand)
+def expand_jvp(out, x, shape, dx):
+    return np.broadcast_to(dx, shape)
 
 
 def cast(x, dtype):
@@ -157,6 +224,11 @@ def cast_adjoint(g, out, x, dtype):
     return g.astype(x.dtype)
 
 
+@tangent(cast)
+def cast_jvp(out, x, dtype, dx):
+    return cast(dx, dtype)
+
+
 def clone(x):
     return x.copy()
 
@@ -164,6 +236,11 @@ def clone(x):
 @rule(clone, name="CloneBackward0")
 def clone_adjoint(g, out, x):
     return g
+
+
+@tangent(clone)
+def clone_jvp(out, x, dx):
+    return clone(dx)
 
 
 def vector_norm(x, ord=2, axis=None, keepdims=False):
@@ -188,6 +265,12 @@ def vector_norm_adjoint(g, out, x, ord=2, axis=None, keepdims=False):
     return ge * np.where(n == 0, 0, scale)
 
 
+@tangent(vector_norm)
+def vector_norm_jvp(out, x, ord=2, axis=None, keepdims=False, *, dx):
+    row = vector_norm_adjoint(np.ones(np.shape(out)), out, x, ord, axis, keepdims)
+    return np.sum(row * dx, axis=axis, keepdims=keepdims)
+
+
 def where3(cond, x, y):
     return np.where(cond, x, y)
 
@@ -195,6 +278,11 @@ def where3(cond, x, y):
 @rule(where3, wrt=("x", "y"), broadcast=True, name="WhereBackward0")
 def where3_adjoint(g, out, cond, x, y):
     return np.where(cond, g, 0), np.where(cond, 0, g)
+
+
+@tangent(where3)
+def where3_jvp(out, cond, x, y, dx, dy):
+    return np.where(cond, dx, 0) + np.where(cond, 0, dy)
 
 
 def masked_fill(x, mask, value):
@@ -206,6 +294,11 @@ def masked_fill_adjoint(g, out, x, mask, value):
     return np.where(mask, 0, g)
 
 
+@tangent(masked_fill)
+def masked_fill_jvp(out, x, mask, value, dx):
+    return np.where(mask, 0, dx)
+
+
 def cumsum(x, axis):
     return np.cumsum(x, axis=axis)
 
@@ -213,6 +306,11 @@ def cumsum(x, axis):
 @rule(cumsum, wrt=("x",), name="CumsumBackward0")
 def cumsum_adjoint(g, out, x, axis):
     return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
+
+
+@tangent(cumsum)
+def cumsum_jvp(out, x, axis, dx):
+    return cumsum(dx, axis)
 
 
 def var(x, axis=None, correction=1, keepdims=False):
@@ -226,6 +324,12 @@ def var_adjoint(g, out, x, axis=None, correction=1, keepdims=False):
     return expand_reduced(g, x.shape, axis, keepdims) * 2 * (x - mu) / (n - correction)
 
 
+@tangent(var)
+def var_jvp(out, x, axis=None, correction=1, keepdims=False, *, dx):
+    row = var_adjoint(np.ones(np.shape(out)), out, x, axis, correction, keepdims)
+    return np.sum(row * dx, axis=axis, keepdims=keepdims)
+
+
 def std(x, axis=None, correction=1, keepdims=False):
     return np.std(x, axis=axis, ddof=correction, keepdims=keepdims)
 
@@ -235,6 +339,12 @@ def std_adjoint(g, out, x, axis=None, correction=1, keepdims=False):
     n = x.size // max(np.size(out), 1)
     mu = np.mean(x, axis=axis, keepdims=True)
     return (expand_reduced(g / (out * (n - correction)), x.shape, axis, keepdims) * (x - mu))
+
+
+@tangent(std)
+def std_jvp(out, x, axis=None, correction=1, keepdims=False, *, dx):
+    row = std_adjoint(np.ones(np.shape(out)), out, x, axis, correction, keepdims)
+    return np.sum(row * dx, axis=axis, keepdims=keepdims)
 
 
 nondifferentiable(np.argmax, np.argmin, np.greater, np.less, np.equal, np.not_equal,
@@ -251,6 +361,11 @@ def view_adjoint(g, out, x, shape):
     return np.reshape(g, x.shape)
 
 
+@tangent(view)
+def view_jvp(out, x, shape, dx):
+    return view(dx, shape)
+
+
 def permute(x, dims):
     return np.transpose(x, dims)
 
@@ -258,6 +373,11 @@ def permute(x, dims):
 @rule(permute, wrt=("x",), name="PermuteBackward0")
 def permute_adjoint(g, out, x, dims):
     return np.transpose(g, np.argsort(dims))
+
+
+@tangent(permute)
+def permute_jvp(out, x, dims, dx):
+    return permute(dx, dims)
 
 
 def transpose(x, dim0, dim1):
@@ -269,6 +389,11 @@ def transpose_adjoint(g, out, x, dim0, dim1):
     return np.swapaxes(g, dim0, dim1)
 
 
+@tangent(transpose)
+def transpose_jvp(out, x, dim0, dim1, dx):
+    return transpose(dx, dim0, dim1)
+
+
 def unsqueeze(x, dim):
     return np.expand_dims(x, dim)
 
@@ -276,6 +401,11 @@ def unsqueeze(x, dim):
 @rule(unsqueeze, wrt=("x",), name="UnsqueezeBackward0")
 def unsqueeze_adjoint(g, out, x, dim):
     return np.reshape(g, x.shape)
+
+
+@tangent(unsqueeze)
+def unsqueeze_jvp(out, x, dim, dx):
+    return unsqueeze(dx, dim)
 
 
 def squeeze(x, dim=None):
@@ -287,6 +417,11 @@ def squeeze(x, dim=None):
 @rule(squeeze, wrt=("x",), name="SqueezeBackward0")
 def squeeze_adjoint(g, out, x, dim=None):
     return np.reshape(g, x.shape)
+
+
+@tangent(squeeze)
+def squeeze_jvp(out, x, dim=None, *, dx):
+    return squeeze(dx, dim)
 
 
 def cat(xs, axis=0):
@@ -304,6 +439,11 @@ def cat_adjoint(g, out, xs, axis=0):
     return split_like(g, xs, axis)
 
 
+@tangent(cat)
+def cat_jvp(out, xs, axis=0, *, dxs):
+    return cat(dxs, axis)
+
+
 def stack(xs, axis=0):
     return np.stack(xs, axis=axis)
 
@@ -311,6 +451,11 @@ def stack(xs, axis=0):
 @rule(stack, wrt=("xs",), name="StackBackward0")
 def stack_adjoint(g, out, xs, axis=0):
     return list(np.moveaxis(g, axis, 0))
+
+
+@tangent(stack)
+def stack_jvp(out, xs, axis=0, *, dxs):
+    return stack(dxs, axis)
 
 
 def setitem(x, index, value):
@@ -325,6 +470,11 @@ def setitem_adjoint(g, out, x, index, value):
     return setitem(g, index, 0), unbroadcast_to(g[index], np.shape(value))
 
 
+@tangent(setitem)
+def setitem_jvp(out, x, index, value, dx, dvalue):
+    return setitem(dx, index, dvalue)
+
+
 def fill(x, value):
     """``x.fill_(value)`` / ``x.zero_()`` as a function: the old values do not matter."""
     return np.full(np.shape(x), value, dtype=x.dtype)
@@ -335,6 +485,11 @@ def fill_adjoint(g, out, x, value):
     return np.zeros_like(g)
 
 
+@tangent(fill)
+def fill_jvp(out, x, value, dx):
+    return np.zeros_like(out, dtype=np.result_type(out, np.float32))
+
+
 def sum_(x, axis=None, keepdims=False):
     """``x.sum(dim, keepdim)``: NumPy's sum without its rarely used options."""
     return np.add.reduce(x, axis=axis, keepdims=keepdims)
@@ -343,6 +498,11 @@ def sum_(x, axis=None, keepdims=False):
 @rule(sum_, wrt=("x",), name="SumBackward0")
 def sum_adjoint(g, out, x, axis=None, keepdims=False):
     return expand_reduced(g, x.shape, axis, keepdims)
+
+
+@tangent(sum_)
+def sum_jvp(out, x, axis=None, keepdims=False, *, dx):
+    return sum_(dx, axis, keepdims)
 
 
 def mean_(x, axis=None, keepdims=False):
@@ -357,6 +517,11 @@ def mean_adjoint(g, out, x, axis=None, keepdims=False):
     return expand_reduced(g, x.shape, axis, keepdims) * (out.size / x.size)
 
 
+@tangent(mean_)
+def mean_jvp(out, x, axis=None, keepdims=False, *, dx):
+    return mean_(dx, axis, keepdims)
+
+
 def copy_from(x, src):
     """``x.copy_(src)`` as a function: ``src`` broadcast to ``x``'s shape and dtype."""
     return np.broadcast_to(src, np.shape(x)).astype(x.dtype)
@@ -367,6 +532,12 @@ def copy_from_adjoint(g, out, x, src):
     return np.zeros_like(g), g
 
 
+@tangent(copy_from)
+def copy_from_jvp(out, x, src, dx, dsrc):
+    # The old values of x are overwritten: only src moves the result.
+    return copy_from(x, dsrc)
+
+
 def einsum(subscripts, operands):
     """``torch.einsum(subscripts, *operands)`` with the operands as one sequence."""
     return np.einsum(subscripts, *operands, optimize=True)
@@ -375,3 +546,8 @@ def einsum(subscripts, operands):
 @rule(einsum, wrt=("operands",), name="EinsumBackward0")
 def einsum_adjoint(g, out, subscripts, operands):
     return list(einsum_grads(g, subscripts, operands))
+
+
+@tangent(einsum)
+def einsum_jvp(out, subscripts, operands, doperands):
+    return einsum_tangent(subscripts, operands, doperands, True)

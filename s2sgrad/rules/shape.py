@@ -29,6 +29,7 @@ from .shape_helpers import (
     diag_grad,
     diagonal_grad,
     diff_grad,
+    diff_tangent,
     inverse_axes,
     pad_grad,
     repeat_grad,
@@ -170,7 +171,8 @@ def asarray(g, out, a, dtype=None, order=None, device=None, copy=None, like=None
 
 @tangent(np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray)
 def asarray_jvp(out, a, dtype=None, order=None, device=None, copy=None, like=None, *, da):
-    return np.asarray(da, dtype=out.dtype)
+    # ascontiguousarray makes a 0-d input 1-d: the tangent takes the output's shape.
+    return np.reshape(np.asarray(da, dtype=out.dtype), out.shape)
 
 
 # ---------------------------------------------------------------- reordering
@@ -393,7 +395,8 @@ def pad_jvp(out, array, pad_width, mode="constant", constant_values=0, end_value
             reflect_type="even", *, darray):
     # The padding values are constants; the other modes copy (or reflect) the input.
     return (np.pad(darray, pad_width) if mode in ("constant", "empty")
-            else np.pad(darray, pad_width, mode=mode, reflect_type=reflect_type))
+            else np.pad(darray, pad_width, mode=mode, reflect_type=reflect_type)
+            if mode in ("reflect", "symmetric") else np.pad(darray, pad_width, mode=mode))
 
 
 @rule(np.diff, wrt=("a", "prepend", "append"), name="DiffBackward0")
@@ -404,8 +407,7 @@ def diff(g, out, a, n=1, axis=-1, prepend=None, append=None):
 
 @tangent(np.diff)
 def diff_jvp(out, a, n=1, axis=-1, prepend=None, append=None, *, da, dprepend, dappend):
-    return np.diff(da, n, axis, prepend=None if prepend is None else dprepend,
-                   append=None if append is None else dappend)
+    return diff_tangent(da, n, axis, prepend, append, dprepend, dappend)
 
 
 # ---------------------------------------------------------------- selecting

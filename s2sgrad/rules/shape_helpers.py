@@ -19,6 +19,7 @@ __all__ = [
     "diag_grad",
     "diagonal_grad",
     "diff_grad",
+    "diff_tangent",
     "inverse_axes",
     "pad_grad",
     "repeat_grad",
@@ -283,3 +284,14 @@ def diff_grad(g, a, n: int, axis: int, prepend, append) -> tuple:
     ga = parts.pop(0)
     gapp = unbroadcast_to(parts.pop(0), np.shape(append)) if append is not None else None
     return ga, gpre, gapp
+
+
+def diff_tangent(da, n: int, axis: int, prepend, append, dprepend, dappend):
+    """Tangent of ``np.diff(a, n, axis, prepend, append)``: the same differences of the
+    tangents (``diff`` is linear), with the ends given only where the primal had them."""
+    kw = {}
+    if prepend is not None:
+        kw["prepend"] = dprepend
+    if append is not None:
+        kw["append"] = dappend
+    return np.diff(da, n, axis, **kw)

@@ -315,7 +315,7 @@ class Normalizer:
         self.emit(_mark(assign(loop.cont, const(True)), "const", s.lineno, args=[]))
         self.jumped(loop.cont)
 
-    def loop_body(self, loop: _Loop, stmts, head: list) -> list:
+    def loop_body(self, loop: _Loop, stmts, head: list, tail=()) -> list:
         """The body with jump flags set up; flags of this loop stop propagating here."""
         self.loops.append(loop)
         self.jumps.append(set())
@@ -331,6 +331,17 @@ class Normalizer:
         if loop.cont is not None:
             body.insert(0, _mark(assign(loop.cont, const(False)), "const", self.line, args=[]))
         exits = sorted(inner - {loop.cont})
+        if tail and exits:
+            # The loop test is recomputed only by an iteration that does not leave, so
+            # every statement the forward sweep runs is one the adjoint sweep replays.
+            g = self.tmp("c")
+            test = load(exits[0]) if len(exits) == 1 else gast.BoolOp(
+                op=gast.Or(), values=[load(f) for f in exits])
+            body.append(_mark(assign(g, gast.UnaryOp(op=gast.Not(), operand=test)), "const",
+                              self.line, args=[]))
+            body.append(_mark(if_(g, list(tail)), "if", self.line))
+        elif tail:
+            body.extend(tail)
         if exits:
             c = self.tmp("c")
             val = load(exits[0]) if len(exits) == 1 else gast.BoolOp(
@@ -418,10 +429,10 @@ class Normalizer:
         self.into(c, s.test)
         recompute = self.out
         self.out = saved
-        body = self.loop_body(loop, s.body, [])
+        body = self.loop_body(loop, s.body, [], recompute)
         if loop.brk is not None:
             self.emit(_mark(assign(loop.brk, const(False)), "const", line, args=[]))
-        node = gast.While(test=load(c), body=body + recompute, orelse=[])
+        node = gast.While(test=load(c), body=body, orelse=[])
         self.emit(_mark(node, "while", line))
 
     # -- expressions -----------------------------------------------------------------------

@@ -110,7 +110,8 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
     body = instrument(nf.body, namer)                                 # instrument
     act = analysis.analyse(nf.__class__(nf.name, params, body), diff)  # analyse
     primals, callees, adj_info = {}, {}, {}
-    for s, _ in analysis.walk_stmts(body):
+    top = {id(s) for s in body}
+    for s, depth in analysis.walk_stmts(body):
         if getattr(s, "op", None) != "call" or act.kinds.get(id(s)) != "user":
             continue
         callee = s.callee
@@ -125,6 +126,11 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
             a = namer.bind(sub.adj, callee.__name__ + "_adj")
             tape = namer.tmp("tape")
             s.extra_targets = [tape]
+            # The tape is a value like any other: saved once, or pushed when overwritten.
+            if id(s) in top:
+                act.top_first[tape] = s
+            else:
+                act.overwritten.add(tape)
             callees[id(s)] = (f, a, tape)
             adj_info[id(s)] = (a, tape, sub.diff)
         try:
@@ -256,7 +262,7 @@ def _resolve_markers(code: list, act, needed: set, stack: str, popped: list) -> 
                 if x in needed:
                     out.append(gast.Expr(value=call(attr(x, "pop"), [])))
                 continue
-            for n in s.names:
+            for n in reversed(s.names):     # pushed in order, so popped in reverse
                 if pushes(act, needed, stmt, n):
                     popped.append(_POPPED)
                     out.append(assign(n, pop))

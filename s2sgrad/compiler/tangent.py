@@ -2,7 +2,8 @@
 
 Takes: a Python function and a mask saying which parameters carry a tangent.
 Gives: a ``TangentCompiled`` whose ``jvp(*args, _tangents=(...))`` returns
-``(value, tangent)``, the tangents given for the masked parameters in order;
+``(value, tangent)``, the tangents given for the masked parameters in order
+(under ``_tangents_2`` when the function itself has a ``_tangents`` parameter);
 its readable ``source`` and the ``guards`` under which it stays valid.
 
     parse      source.parse_function     text -> gast FunctionDef
@@ -24,12 +25,14 @@ rule that would need one raises an error naming it, never a wrong number.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from inspect import signature
 
 import gast
 
+from ..rules import helper_tangents  # noqa: F401  (forward rules of the adjoints' helpers)
 from ..rules import lookup
 from . import analysis, codegen, fence, normalize
 from .analysis import bind_rule_args, bind_user_args
@@ -56,6 +59,7 @@ class TangentCompiled:
     jvp: Callable
     source: str
     guards: Guards
+    kw: str = TANGENTS_KW         # the keyword the tangents are passed under
 
 
 _CACHE: dict[tuple, TangentCompiled] = {}
@@ -88,13 +92,16 @@ def compile_tangent(fn: Callable, mask: tuple[bool, ...]) -> TangentCompiled:
 def _compile(fn: Callable, mask: tuple[bool, ...]) -> TangentCompiled:
     src = parse_function(fn)
     fence.check(src)
+    _rename_temporaries(src.fdef)
     locals_ = normalize.local_names(src.fdef)
     resolver = Resolver(fn, locals_)
     nf = normalize.normalize(src, resolver)
     params = nf.params
-    if TANGENTS_KW in params:
-        raise src.error(f"a parameter named {TANGENTS_KW!r}", src.fdef,
-                        "rename it: forward mode passes tangents under that name")
+    tan_param, k = TANGENTS_KW, 1
+    while tan_param in params:
+        # Transforming a transformed function again: its tangents come under another name.
+        k += 1
+        tan_param = f"{TANGENTS_KW}_{k}"
     if len(mask) != len(params):
         raise TypeError(f"{fn.__name__}: mask of {len(mask)} for {len(params)} parameters")
     active = [p for p, m in zip(params, mask) if m]
@@ -106,12 +113,13 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> TangentCompiled:
     for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
         try:
             namer.bindings[name] = cell.cell_contents
+            namer.by_obj.setdefault(id(cell.cell_contents), name)
             guards.cells.append((cell, cell.cell_contents))
         except ValueError:
             pass
     act = analysis.analyse(nf, active)
     tg = Tangents(nf, act, namer, src, guards)
-    tan_param = namer.fresh(TANGENTS_KW) if TANGENTS_KW in namer.used else TANGENTS_KW
+    namer.used.add(tan_param)
     head = []
     if len(active) == 1:
         head.append(assign(tg.d(active[0]), gast.Subscript(value=load(tan_param),
@@ -132,7 +140,19 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> TangentCompiled:
     text = to_source(mod)
     fns = codegen.compile_functions(text, [name], namer.bindings, fn.__globals__,
                                     f"{fn.__module__}.{fn.__qualname__} jvp")
-    return TangentCompiled(fn, params, active, fns[name], text, guards)
+    return TangentCompiled(fn, params, active, fns[name], text, guards, tan_param)
+
+
+_TEMP = re.compile(r"^_[A-Za-z]+\d+$")
+
+
+def _rename_temporaries(fdef) -> None:
+    """Rename local names spelled like normalize's temporaries (``_t3``), which generated
+    code (a compiled gradient, a compiled tangent) is full of, so none is reused."""
+    params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
+    for n in gast.walk(fdef):
+        if isinstance(n, gast.Name) and _TEMP.match(n.id) and n.id not in params:
+            n.id = "_v" + n.id[1:]
 
 
 def _arguments(fdef, fn, namer, tan_param) -> gast.arguments:
@@ -323,8 +343,8 @@ class Tangents:
             self.prim(s, t, out)
         elif kind == "user":
             self.user(s, t, primal, out)
-        elif getattr(s, "method", None) == "pop" and s.args[0].id in self.nf.containers:
-            # A stack popped in the primal: its tangent stack pops in step.
+        elif getattr(s, "method", None) == "pop" and self.active(s.args[0]):
+            # Only lists and dicts pop: a stack popped in the primal, its tangent in step.
             self.set(t, call(attr(load(self.d(s.args[0].id)), "pop"),
                              list(s.args[1:])), out)
         else:
@@ -351,7 +371,8 @@ class Tangents:
         if expr is None:
             self.set_zero(t, out)
             return
-        if rule.broadcast and dropped and t not in self.nf.containers:
+        if rule.broadcast and dropped and t not in self.nf.containers and _may_stretch(
+                rule, bound, tangents):
             expr = call(self.helper(broadcast_tangent), [expr, load(t)])
         self.set(t, expr, out)
 
@@ -367,8 +388,25 @@ class Tangents:
         node = primal.value
         primal.value = gast.Call(func=load(fname), args=list(node.args),
                                  keywords=list(node.keywords) + [
-                                     gast.keyword(arg=TANGENTS_KW, value=tans)])
+                                     gast.keyword(arg=sub.kw, value=tans)])
         primal.targets = [tuple_([store(t), store(self.d(t))], gast.Store())]
         if t in self.nf.written and t not in self.nf.containers:
             out.append(assign(self.d(t), call(self.helper(own_tangent), [load(self.d(t))])))
 
+
+
+def _may_stretch(rule, bound, tangents) -> bool:
+    """Whether an operand whose terms were dropped could set the output's shape: not when
+    it is a number literal or the same name as an operand that moves."""
+    moving = {a.id for w, a in bound.items() if tangents.get(w) is not None
+              and isinstance(a, gast.Name)}
+    for w in rule.wrt:
+        a = bound.get(w)
+        if a is None or tangents.get(w) is not None:
+            continue
+        if isinstance(a, gast.Constant) and type(a.value) in (int, float, bool):
+            continue
+        if isinstance(a, gast.Name) and a.id in moving:
+            continue
+        return True
+    return False

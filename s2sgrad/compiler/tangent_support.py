@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..rules.helpers import unbroadcast, unbroadcast_to, zeros_of
-from ..rules.registry import nondifferentiable, rule, tangent
+from ..rules.registry import lookup, nondifferentiable, rule, tangent
 from . import support
 
 __all__ = ["as_input_kind", "broadcast_tangent", "own_tangent", "seed_like", "zero_tangent"]
@@ -100,18 +100,15 @@ def as_input_kind_jvp(out, g_, x, dg_):
 
 
 # ---------------------------------------------------------------- the reverse compiler's helpers
+# Their adjoints are registered here unless the table already has them.
 
-@rule(unbroadcast, wrt=("g_",), name="SumBackward1")
-def unbroadcast_adjoint(g, out, g_, x):
-    return np.broadcast_to(g, np.shape(g_))
-
-
-@tangent(unbroadcast)
-def unbroadcast_jvp(out, g_, x, dg_):
-    return unbroadcast(dg_, x)
+def _rule_once(primal, **kw):
+    def register(adjoint):
+        return adjoint if lookup(primal) is not None else rule(primal, **kw)(adjoint)
+    return register
 
 
-@rule(support.add, name="AddBackward0")
+@_rule_once(support.add, name="AddBackward0")
 def add_adjoint(g, out, a, b):
     # ``add(a, b)`` with None for zero: a None operand gets no gradient.
     return (None if a is None else g), (None if b is None else g)
@@ -122,7 +119,7 @@ def add_jvp(out, a, b, da, db):
     return support.add(da, db)
 
 
-@rule(support.acc_seq, name="AddBackward0")
+@_rule_once(support.acc_seq, name="AddBackward0")
 def acc_seq_adjoint(g, out, b, gs):
     return (None if b is None else g), g
 
@@ -132,7 +129,7 @@ def acc_seq_jvp(out, b, gs, db, dgs):
     return support.acc_seq(db, dgs)
 
 
-@rule(support.fill, wrt=("bt",), name="CloneBackward0")
+@_rule_once(support.fill, wrt=("bt",), name="CloneBackward0")
 def fill_adjoint(g, out, bt, t):
     return g
 
@@ -142,7 +139,7 @@ def fill_jvp(out, bt, t, dbt):
     return support.fill(dbt, t)
 
 
-@rule(support.meta, name="CloneBackward0")
+@_rule_once(support.meta, name="CloneBackward0")
 def meta_adjoint(g, out, x):
     return g
 

@@ -21,6 +21,7 @@ an error naming it.
 from __future__ import annotations
 
 import inspect
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,7 +31,7 @@ from .api import GradFunction
 from .api import vjp as _vjp
 from .compiler import codegen
 from .compiler.pipeline import compile_function
-from .compiler.tangent import TANGENTS_KW, TangentCompiled, compile_tangent
+from .compiler.tangent import TangentCompiled, compile_tangent
 from .compiler.tangent_support import as_input_kind, seed_like, zero_tangent
 
 __all__ = ["GradientFunction", "JvpFunction", "gradient", "hessian", "hvp", "jacobian", "jvp",
@@ -79,7 +80,7 @@ class JvpFunction:
                                  f"{np.shape(p)}")
         c = self.compiled(mask)
         given = tuple(_like(tangents[i], primals[i]) for i, m in enumerate(mask) if m)
-        return c.jvp(*primals, **{TANGENTS_KW: given})
+        return c.jvp(*primals, **{c.kw: given})
 
     @property
     def source(self) -> str:
@@ -190,12 +191,12 @@ def _program(x: Callable, wrt: int) -> Callable:
             return compile_function(base, mask) is c
     else:
         # d/d p of sum_i d/d a_i S = (H_pa) 1: the tangent of gradient(S, p) along ones at a.
-        inner = _program(x.inner, wrt)
+        inner = _program(x.of, wrt)
         a = names[x.wrt]
         tmask = tuple(i == x.wrt for i in range(len(names)))
         t = compile_tangent(inner, tmask)
         args = ", ".join(names)
-        body = (f"    _res = {base.__name__}_grad_jvp({args}, {TANGENTS_KW}="
+        body = (f"    _res = {base.__name__}_grad_jvp({args}, {t.kw}="
                 f"(seed_like({a}),))\n"
                 f"    return as_input_kind(_res[1], {p})\n")
         prog = _generated(base, base.__name__ + "_grad", body, {
@@ -203,7 +204,7 @@ def _program(x: Callable, wrt: int) -> Callable:
             "as_input_kind": as_input_kind})
 
         def valid(t=t, inner=inner):
-            return _program(x.inner, wrt) is inner and compile_tangent(inner, tmask) is t
+            return _program(x.of, wrt) is inner and compile_tangent(inner, tmask) is t
     _PROGRAMS[key] = (prog, valid)
     return prog
 
@@ -212,21 +213,22 @@ class GradientFunction:
     """``gradient(f, wrt)``: f's gradient as a function that differentiates again."""
 
     def __init__(self, f: Callable, wrt=0):
-        self.inner = f if isinstance(f, GradientFunction) else None
+        self.of = f if isinstance(f, GradientFunction) else _target(f)
         self.base = f.base if isinstance(f, GradientFunction) else _target(f)
         self.wrt = _index(self.base, wrt)
         self.__name__ = getattr(self.base, "__name__", "f") + "_grad"
 
     def key(self) -> tuple:
-        return (self.inner.key() if self.inner else self.base, self.wrt)
+        return (self.of.key() if isinstance(self.of, GradientFunction) else self.base,
+                self.wrt)
 
     def program(self) -> Callable:
         """The generated function computing this gradient (it has readable source)."""
-        return _program(self.inner if self.inner is not None else self.base, self.wrt)
+        return _program(self.of, self.wrt)
 
     @property
     def source(self) -> str:
-        return inspect.getsource(self.program())
+        return textwrap.dedent(inspect.getsource(self.program()))
 
     def __call__(self, *args, **kwargs):
         return self.program()(*args, **kwargs)

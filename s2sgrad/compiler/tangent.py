@@ -93,6 +93,7 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> TangentCompiled:
     src = parse_function(fn)
     fence.check(src)
     _rename_temporaries(src.fdef)
+    _reversed_as_slices(src.fdef, fn)
     locals_ = normalize.local_names(src.fdef)
     resolver = Resolver(fn, locals_)
     nf = normalize.normalize(src, resolver)
@@ -153,6 +154,19 @@ def _rename_temporaries(fdef) -> None:
     for n in gast.walk(fdef):
         if isinstance(n, gast.Name) and _TEMP.match(n.id) and n.id not in params:
             n.id = "_v" + n.id[1:]
+
+
+def _reversed_as_slices(fdef, fn) -> None:
+    """``for i in reversed(r)`` (compiled adjoints loop so) as ``for i in r[::-1]``, which
+    the normal form indexes like any sequence."""
+    if fn.__globals__.get("reversed", reversed) is not reversed:
+        return
+    for n in gast.walk(fdef):
+        it = getattr(n, "iter", None) if isinstance(n, gast.For) else None
+        if (isinstance(it, gast.Call) and isinstance(it.func, gast.Name)
+                and it.func.id == "reversed" and len(it.args) == 1 and not it.keywords):
+            n.iter = gast.Subscript(value=it.args[0], slice=gast.Slice(
+                lower=None, upper=None, step=const(-1)), ctx=gast.Load())
 
 
 def _arguments(fdef, fn, namer, tan_param) -> gast.arguments:

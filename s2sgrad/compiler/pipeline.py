@@ -111,7 +111,7 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
     act = analysis.analyse(nf.__class__(nf.name, params, body), diff)  # analyse
     primals, callees, adj_info = {}, {}, {}
     top = {id(s) for s in body}
-    for s, depth in analysis.walk_stmts(body):
+    for s, _ in analysis.walk_stmts(body):
         if getattr(s, "op", None) != "call" or act.kinds.get(id(s)) != "user":
             continue
         callee = s.callee

@@ -571,6 +571,10 @@ class Normalizer:
                            "call a module-level function, a NumPy function or a method")
         args = [self.atom(a) for a in e.args]
         kws = {k.arg: self.atom(k.value) for k in e.keywords}
+        prim = getattr(obj, "__s2sgrad_primitive__", None)
+        if prim is not None:
+            # A Tensor-level function (``s2sgrad.tanh``) names the NumPy primitive it wraps.
+            obj, f = prim, self.bind_name(prim)
         self.emit(_mark(assign(t, call(f, args, kws)), "call", line, callee=obj, args=args,
                         kwargs=kws))
 

@@ -346,6 +346,15 @@ class Tangents:
 
     def t_call(self, s, primal, out):
         t = _store_names(s)[0]
+        if getattr(s, "method", None) == "pop" and self.active(s.args[0]) and not s.stop:
+            # Only lists and dicts pop: a stack popped in the primal pops its tangents in
+            # step, whether or not the value popped moves.
+            pop = call(attr(load(self.d(s.args[0].id)), "pop"), list(s.args[1:]))
+            if self.active(load(t)):
+                self.set(t, pop, out)
+            else:
+                out.append(gast.Expr(value=pop))
+            return
         if not self.active(load(t)):
             return
         kind = self.act.kinds[id(s)]
@@ -357,10 +366,6 @@ class Tangents:
             self.prim(s, t, out)
         elif kind == "user":
             self.user(s, t, primal, out)
-        elif getattr(s, "method", None) == "pop" and self.active(s.args[0]):
-            # Only lists and dicts pop: a stack popped in the primal, its tangent in step.
-            self.set(t, call(attr(load(self.d(s.args[0].id)), "pop"),
-                             list(s.args[1:])), out)
         else:
             what = f".{s.method}()" if getattr(s, "method", None) else repr(
                 getattr(s.callee, "__name__", s.callee))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import gast
 
@@ -273,10 +272,6 @@ def _resolve_markers(code: list, act, needed: set, stack: str, popped: list) -> 
                         or ([gast.Pass()] if field == "body" else []))
         out.append(s)
     return out
-
-
-def _unused(*_: Any) -> None:
-    return None
 
 
 _META_ATTRS = frozenset({"shape", "dtype", "ndim", "size"})

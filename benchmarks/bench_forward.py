@@ -75,42 +75,43 @@ def _jax_rows(w1, w2, x, y, v1, v2, dx):
     }
 
 
+def _measure(n: int, d: int, h: int, k: int) -> tuple[tuple, tuple]:
+    """(jvp row, hvp row) for one MLP size."""
+    w1, w2, x, y = _data(n, d, h, k)
+    rng = np.random.default_rng(1)
+    v1, v2, dx = (rng.standard_normal(a.shape) for a in (w1, w2, x))
+    primal = s2sgrad.grad(mlp_loss)
+    jf = JvpFunction(mlp_loss)
+    g1 = gradient(mlp_loss, 0)
+    vg = s2sgrad.value_and_grad(mlp_loss, (0, 1))
+    tools = _torch_rows(w1, w2, x, y, v1, v2, dx)
+    tools.update(_jax_rows(w1, w2, x, y, v1, v2, dx))
+    name = f"MLP n={n} d={d} h={h}"
+    fwd = {
+        "forward": best_time(lambda: primal(w1, w2, x, y)),
+        "jvp (weights)": best_time(lambda: jf((w1, w2, x, y), (v1, v2, None, None))),
+        "jvp (input)": best_time(lambda: jf((w1, w2, x, y), (None, None, dx, None))),
+    }
+    for key in ("torch fwd", "torch jvp (weights)", "torch jvp (input)", "jax jvp (weights)"):
+        if key in tools:
+            fwd[key] = best_time(tools[key])
+    second = {
+        "gradient": best_time(lambda: vg(w1, w2, x, y)),
+        "gradient (w1)": best_time(lambda: g1(w1, w2, x, y)),
+        "hvp (w1)": best_time(lambda: hvp(mlp_loss, w1, v1, w2, x, y)),
+    }
+    for key in ("torch grad", "torch hvp", "jax hessian (w2)"):
+        if key in tools:
+            second[key] = best_time(tools[key])
+    return (name, fwd), (name, second)
+
+
 def main() -> None:
-    rows_fwd, rows_hvp = [], []
-    for n, d, h, k in [(64, 32, 64, 8), (256, 128, 256, 16)]:
-        w1, w2, x, y = _data(n, d, h, k)
-        rng = np.random.default_rng(1)
-        v1, v2, dx = (rng.standard_normal(a.shape) for a in (w1, w2, x))
-        primal = s2sgrad.grad(mlp_loss)
-        jf = JvpFunction(mlp_loss)
-        g1 = gradient(mlp_loss, 0)
-        vg = s2sgrad.value_and_grad(mlp_loss, (0, 1))
-        tools = _torch_rows(w1, w2, x, y, v1, v2, dx)
-        tools.update(_jax_rows(w1, w2, x, y, v1, v2, dx))
-        name = f"MLP n={n} d={d} h={h}"
-        times = {
-            "forward": best_time(lambda: primal(w1, w2, x, y)),
-            "jvp (weights)": best_time(lambda: jf((w1, w2, x, y), (v1, v2, None, None))),
-            "jvp (input)": best_time(lambda: jf((w1, w2, x, y), (None, None, dx, None))),
-        }
-        for key in ("torch fwd", "torch jvp (weights)", "torch jvp (input)",
-                    "jax jvp (weights)"):
-            if key in tools:
-                times[key] = best_time(tools[key])
-        rows_fwd.append((name, times))
-        times = {
-            "gradient": best_time(lambda: vg(w1, w2, x, y)),
-            "gradient (w1)": best_time(lambda: g1(w1, w2, x, y)),
-            "hvp (w1)": best_time(lambda: hvp(mlp_loss, w1, v1, w2, x, y)),
-        }
-        for key in ("torch grad", "torch hvp", "jax hessian (w2)"):
-            if key in tools:
-                times[key] = best_time(tools[key])
-        rows_hvp.append((name, times))
-    print_table("jvp: ratio to the compiled forward pass (target: jvp <= 2x)", rows_fwd,
-                "forward")
-    print_table("hvp: ratio to one compiled gradient (target: hvp <= 4x)", rows_hvp,
-                "gradient (w1)")
+    rows = [_measure(*size) for size in [(64, 32, 64, 8), (256, 128, 256, 16)]]
+    print_table("jvp: ratio to the compiled forward pass (target: jvp <= 2x)",
+                [r[0] for r in rows], "forward")
+    print_table("hvp: ratio to one compiled gradient (target: hvp <= 4x)",
+                [r[1] for r in rows], "gradient (w1)")
 
 
 if __name__ == "__main__":

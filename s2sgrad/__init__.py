@@ -33,12 +33,17 @@ from .runtime.printing import set_printoptions  # noqa: F401,E402
 from .runtime.random import Generator, default_generator  # noqa: F401,E402
 
 
+_TRANSFORMS = ("grad", "gradient", "value_and_grad", "vjp", "show", "jvp", "jvp_function",
+               "jvp_source", "hvp", "hessian", "jacobian")
+
+
 def __getattr__(name):
     # Heavier subpackages load on first use, keeping ``import s2sgrad`` fast.
     import importlib
     if name in ("nn", "optim", "models"):
         return importlib.import_module(f".{name}", __name__)
-    if name in ("grad", "gradient", "value_and_grad", "vjp", "show"):
-        api = importlib.import_module(".api", __name__)
-        return getattr(api, name)
+    if name in _TRANSFORMS:
+        return getattr(importlib.import_module(".transforms", __name__), name)
+    if name == "checkpoint":
+        return importlib.import_module(".api", __name__).checkpoint
     raise AttributeError(f"module 's2sgrad' has no attribute '{name}'")

@@ -246,6 +246,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return Tensor._wrap((t[..., None] == np.arange(n)).astype(np.int64))
 
 
+# Inside compiled code these functions are their array primitives (same signatures).
 for _f, _p in ((conv2d, R.conv2d), (avg_pool2d, R.avg_pool2d), (batch_norm, R.batch_norm),
-               (max_pool2d, R.max_pool2d)):
+               (max_pool2d, R.max_pool2d), (adaptive_avg_pool2d, R.adaptive_avg_pool2d),
+               (relu, tl.relu), (sigmoid, tl.sigmoid), (tanh, np.tanh)):
     alias(_f, _p)

@@ -44,6 +44,7 @@ find the same rule.
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import inspect
 import textwrap
@@ -182,8 +183,14 @@ def nondifferentiable(*primals: Callable) -> None:
 
 def alias(wrapper: Callable, primal: Callable) -> None:
     """Declare that ``wrapper`` (e.g. ``s2sgrad.exp``, which also accepts Tensors)
-    computes ``primal`` on arrays; the compiler calls ``primal`` in its place."""
+    computes ``primal`` on arrays; the compiler calls ``primal`` in its place.
+
+    The wrapper is also marked with ``__s2sgrad_primitive__``, the attribute the
+    compiler's normalize pass follows, so the two stay one mechanism.
+    """
     ALIASES[id(wrapper)] = (wrapper, primal)
+    with contextlib.suppress(AttributeError, TypeError):   # C functions take no attributes
+        wrapper.__s2sgrad_primitive__ = primal
 
 
 def resolve_alias(obj: Any) -> Any:

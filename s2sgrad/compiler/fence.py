@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gast
 
+from . import aliasing
 from .source import Source
 
 __all__ = ["check"]
@@ -43,6 +44,11 @@ if hasattr(gast, "Match"):
 
 def check(src: Source) -> None:
     """Raise TransformError at the first construct the compiler cannot transform."""
+    _check_syntax(src)
+    aliasing.check(src)
+
+
+def _check_syntax(src: Source) -> None:
     fdef = src.fdef
     args = fdef.args
     if args.vararg is not None or args.kwarg is not None:

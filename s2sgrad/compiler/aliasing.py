@@ -37,9 +37,8 @@ def _base_name(node) -> str | None:
     while True:
         if isinstance(node, gast.Name):
             return node.id
-        if isinstance(node, gast.Subscript):
-            node = node.value
-        elif isinstance(node, gast.Attribute) and node.attr in VIEW_METHODS:
+        if isinstance(node, gast.Subscript) or (isinstance(node, gast.Attribute)
+                                                and node.attr in VIEW_METHODS):
             node = node.value
         elif isinstance(node, gast.Call):
             f = node.func

@@ -2,6 +2,7 @@
 from . import arith, elementwise, indexing, reduce, torchlike  # noqa: F401  (registration)
 from . import nn  # noqa: F401,E402  (registration: conv, pooling, batch norm, losses)
 from . import factories, linalg, nondiff, shape  # noqa: F401  (registration: coverage)
+from . import helper_rules  # noqa: F401,E402  (registration: the helpers adjoints call)
 from .registry import (RULES, Rule, alias, is_nondifferentiable, lookup, nondifferentiable,
                        resolve_alias, rule)
 

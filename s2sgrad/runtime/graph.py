@@ -36,8 +36,8 @@ class Node:
     """
 
     __slots__ = ("fn", "args", "kwargs", "out", "edges", "saved", "broadcast", "freed",
-                 "n_outputs", "out_meta", "keeps", "hooks", "prehooks", "tensor_hooks", "retained", "metadata",
-                 "__weakref__")
+                 "n_outputs", "out_meta", "keeps", "hooks", "prehooks", "tensor_hooks",
+                 "retained", "metadata", "spec", "__weakref__")
 
     def __init__(self, fn, args, kwargs, out, edges, saved, broadcast, n_outputs=1):
         self.fn = fn
@@ -58,6 +58,8 @@ class Node:
         self.tensor_hooks = None     # {output_nr: [hook, ...]} for non-leaf tensors
         self.retained = None         # {output_nr: weakref to tensor} (retain_grad)
         self.metadata = {}
+        # ``spec`` (set by ops, unset when impossible) says how to rerun the backward on
+        # Tensors for create_graph: (rule, mask, layout), or ("custom", fn, multi).
 
     # -- the PyTorch-facing surface -------------------------------------------------
     def name(self) -> str:
@@ -232,13 +234,35 @@ class AccumulateGrad:
             for h in self.post_hooks:
                 h(t)
 
+    def accumulate_graph(self, g) -> None:
+        """``accumulate`` for a Tensor gradient that may carry a graph (create_graph).
 
-def _run_tensor_hooks(hooks, g):
+        As PyTorch: the first gradient is copied through a ``CopyBackwards`` node, later
+        ones are added out of place (``AddBackward0``), so ``.grad`` keeps its history.
+        """
+        from ..rules.torchlike import copy_from
+        from .ops import apply
+        from .tensor import Tensor
+        t = self.variable
+        if t._grad is None:
+            if g._requires_grad:
+                dst = Tensor._wrap(np.empty(t._data.shape, t._data.dtype))
+                t._grad = apply(copy_from, dst, g, name="CopyBackwards")
+            else:
+                t._grad = Tensor._wrap(np.array(g._data, dtype=t._data.dtype, copy=True))
+        else:
+            t._grad = t._grad + g
+        if self.post_hooks:
+            for h in self.post_hooks:
+                h(t)
+
+
+def _run_tensor_hooks(hooks, g, graph: bool = False):
     from .tensor import Tensor
     for h in hooks:
-        r = h(Tensor._wrap(g))
+        r = h(g if graph else Tensor._wrap(g))
         if r is not None:
-            r = r._data
+            r = r if graph else r._data
             if np.shape(r) != np.shape(g):
                 name = getattr(h, "__name__", "hook")
                 raise RuntimeError(f"hook '{name}' has changed the size of value")
@@ -246,17 +270,10 @@ def _run_tensor_hooks(hooks, g):
     return g
 
 
-def run_backward(roots, grads, retain_graph: bool = False, capture=None,
-                 accumulate: bool = True) -> None:
-    """Propagate ``grads`` from ``roots`` (nodes with output numbers) to the leaves.
-
-    ``roots`` is a list of ``(node, output_nr)``; ``capture`` maps a node to a
-    dict ``{output_nr: slot}`` that receives the gradient flowing into it (used
-    by ``autograd.grad`` and ``backward(inputs=...)``); with ``accumulate=False``
-    no leaf ``.grad`` is touched.
-    """
-    # Dependency counts over the reachable graph (iterative, no recursion).
-    rootset = dict.fromkeys(n for n, _ in roots)     # ordered: deterministic sums
+def _dependencies(roots):
+    """The root nodes (ordered: deterministic sums) and, for every node reachable from
+    them, how many edges lead into it (iterative, no recursion)."""
+    rootset = dict.fromkeys(n for n, _ in roots)
     deps: dict = {}
     stack = list(rootset)
     while stack:
@@ -270,7 +287,43 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
                         stack.append(nxt)
                 else:
                     deps[nxt] = c + 1
+    return rootset, deps
 
+
+def run_backward(roots, grads, retain_graph: bool = False, capture=None,
+                 accumulate: bool = True, create_graph: bool = False) -> None:
+    """Propagate ``grads`` from ``roots`` (nodes with output numbers) to the leaves.
+
+    ``roots`` is a list of ``(node, output_nr)``; ``capture`` maps a node to a
+    dict ``{output_nr: slot}`` that receives the gradient flowing into it (used
+    by ``autograd.grad`` and ``backward(inputs=...)``); with ``accumulate=False``
+    no leaf ``.grad`` is touched. With ``create_graph`` the cotangents are Tensors
+    and every adjoint runs on Tensors, so the gradients have a graph of their own.
+    """
+    if create_graph:
+        from .grad_mode import _state
+        prev = _state.enabled
+        _state.enabled = True           # PyTorch runs a create_graph backward in grad mode
+        try:
+            _run_graph(roots, grads, retain_graph, capture, accumulate)
+        finally:
+            _state.enabled = prev
+        return
+    # Dependency counts (as ``_dependencies``, inlined: this is the hot path).
+    rootset = dict.fromkeys(n for n, _ in roots)
+    deps: dict = {}
+    stack = list(rootset)
+    while stack:
+        for e in stack.pop().edges:
+            if e is not None:
+                nxt = e[0]
+                c = deps.get(nxt)
+                if c is None:
+                    deps[nxt] = 1
+                    if nxt not in rootset:
+                        stack.append(nxt)
+                else:
+                    deps[nxt] = c + 1
     pending: dict = {}
     for (n, k), g in zip(roots, grads):
         _add_pending(pending, n, k, g)
@@ -296,12 +349,12 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
                 for k, slot in captured[n].items():
                     slot[0] = g if n.n_outputs == 1 else g[k]
             if n.n_outputs > 1:
-                g = [np.zeros(s, d) if gi is None else gi for gi, (s, d) in zip(g, n.out_meta)]
+                g = [np.zeros(*m) if gi is None and m is not None else gi
+                     for gi, m in zip(g, n.out_meta)]
             outs = n.apply(g)
             if n.keeps and not retain_graph:
                 n.release()
-        i = 0
-        for e in n.edges:
+        for i, e in enumerate(n.edges):
             if e is not None:
                 nxt = e[0]
                 if outs is not None:
@@ -316,31 +369,79 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
                 deps[nxt] = c
                 if c == 0:
                     ready.append(nxt)
-            i += 1
 
 
-def _node_output_hooks(n, g):
+def _run_graph(roots, grads, retain_graph, capture, accumulate) -> None:
+    """``run_backward`` on Tensor cotangents: each node's adjoint runs on Tensors
+    (``higher.apply_node``), sums and accumulations are recorded too."""
+    from .higher import apply_node
+    from .tensor import Tensor
+    rootset, deps = _dependencies(roots)
+    pending: dict = {}
+    for (n, k), g in zip(roots, grads):
+        _add_pending(pending, n, k, g)
+    ready = [n for n in rootset if n not in deps]
+    captured = capture or None
+    while ready:
+        n = ready.pop()
+        g = pending.pop(n, None)
+        if type(n) is AccumulateGrad:
+            if g is not None:
+                if n.hooks:
+                    g = _run_tensor_hooks(n.hooks, g, graph=True)
+                if captured and n in captured:
+                    captured[n][0][0] = g
+                elif accumulate:
+                    n.accumulate_graph(g)
+            continue
+        outs = None
+        if g is not None:
+            if n.tensor_hooks or n.retained:
+                g = _node_output_hooks(n, g, graph=True)
+            if captured and n in captured:
+                for k, slot in captured[n].items():
+                    slot[0] = g if n.n_outputs == 1 else g[k]
+            if n.n_outputs > 1:
+                g = [Tensor._wrap(np.zeros(*m)) if gi is None and m is not None else gi
+                     for gi, m in zip(g, n.out_meta)]
+            outs = apply_node(n, g)
+            if n.keeps and not retain_graph:
+                n.release()
+        for i, e in enumerate(n.edges):
+            if e is not None:
+                nxt = e[0]
+                if outs is not None and outs[i] is not None:
+                    _add_pending(pending, nxt, e[1], outs[i])
+                c = deps[nxt] - 1
+                deps[nxt] = c
+                if c == 0:
+                    ready.append(nxt)
+
+
+def _node_output_hooks(n, g, graph: bool = False):
     if n.n_outputs == 1:
         if n.tensor_hooks and 0 in n.tensor_hooks:
-            g = _run_tensor_hooks(n.tensor_hooks[0], g)
-        _retain(n, 0, g)
+            g = _run_tensor_hooks(n.tensor_hooks[0], g, graph)
+        _retain(n, 0, g, graph)
         return g
     g = list(g)
     for k in range(n.n_outputs):
         if g[k] is None:
             continue
         if n.tensor_hooks and k in n.tensor_hooks:
-            g[k] = _run_tensor_hooks(n.tensor_hooks[k], g[k])
-        _retain(n, k, g[k])
+            g[k] = _run_tensor_hooks(n.tensor_hooks[k], g[k], graph)
+        _retain(n, k, g[k], graph)
     return g
 
 
-def _retain(n, k, g):
+def _retain(n, k, g, graph: bool = False):
     if n.retained and k in n.retained:
         t = n.retained[k]()
         if t is not None:
             from .tensor import Tensor
-            if t._grad is None:
+            if graph:
+                t._grad = g if t._grad is None else t._grad + g
+            elif t._grad is None:
                 t._grad = Tensor._wrap(np.array(g, copy=True))
             else:
                 t._grad = Tensor._wrap(t._grad._data + g)

@@ -9,11 +9,13 @@ argument requires grad; it keeps only the arrays its specialised adjoint reads.
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from ..rules import lookup
 from . import grad_mode
-from .graph import _CLASSES, AccumulateGrad, Node, node_class
+from .graph import _CLASSES, AccumulateGrad, node_class
 from .tensor import Tensor
 
 __all__ = ["apply", "apply_inplace", "apply_custom", "edge_of", "unwrap"]
@@ -79,8 +81,9 @@ def apply(primal, *args, name: str | None = None, **kwargs):
     arrays = [a._data if isinstance(a, Tensor) else unwrap(a) for a in args]
     out = primal(*arrays, **kwargs)
     if type(out) is not np.ndarray or out.dtype is _F64 or out.dtype == _F64:
-        if isinstance(out, tuple):
-            outs = tuple(_promote(o, args) for o in out)
+        if isinstance(out, (tuple, list)):
+            # Several outputs (a list too: ``np.split``); a None output stays None.
+            outs = tuple(None if o is None else _promote(o, args) for o in out)
             return _record_multi(primal, args, arrays, kwargs, outs, name)
         out = _promote(out, args)
     if not grad_mode._state.enabled:
@@ -95,8 +98,29 @@ def apply(primal, *args, name: str | None = None, **kwargs):
     return res
 
 
+_VARPOS: dict = {}
+
+
+def _var_positional(rule) -> int:
+    """Position of a differentiable var-positional parameter (``*operands``), or -1."""
+    vp = _VARPOS.get(rule)
+    if vp is None:
+        vp = -1
+        for name, p in inspect.signature(rule.adjoint).parameters.items():
+            if p.kind is p.VAR_POSITIONAL and name in rule.wrt:
+                vp = rule.params.index(name)
+        _VARPOS[rule] = vp
+    return vp
+
+
 def _needed(rule, args):
     """Mask of the rule's wrt params that require grad, or None if none does."""
+    vp = _VARPOS.get(rule)
+    if vp is None:
+        vp = _var_positional(rule)
+    if vp >= 0:
+        # ``einsum(subscripts, *operands)``: the operands are seen as one sequence.
+        args = tuple(args[:vp]) + (list(args[vp:]),)
     mask = []
     anyreq = False
     n = len(args)
@@ -135,25 +159,31 @@ _PLANS: dict = {}
 def _plan(rule, needed, nargs):
     """What a node keeps of each argument, made once per (rule, mask, arity).
 
-    Returns ``(fn, drop, meta, save, keep_out)``: argument positions to drop,
-    to keep as shape/dtype only, and to keep with a version check; ``keep_out``
-    is 0 (drop), 1 (metadata) or 2 (value) for the output.
+    Returns ``(fn, drop, meta, save, keep_out, spec, vp)``: argument positions to
+    drop, to keep as shape/dtype only, and to keep with a version check; ``keep_out``
+    is 0 (drop), 1 (metadata) or 2 (value) for the output; ``spec`` tells a
+    create_graph backward which adjoint to rerun on Tensors (``Node.spec``); ``vp``
+    is the position of a var-positional parameter (``_var_positional``).
     """
     key = (id(rule), needed, nargs)
     p = _PLANS.get(key)
     if p is None:
         fn, reads, uses = rule.specialize(needed)
         params = rule.params[:nargs]
+        vp = _var_positional(rule)
+        if vp >= 0:
+            # Every position from the var-positional parameter on is one of its values.
+            params = rule.params[:vp] + (rule.params[vp],) * (nargs - vp)
         drop = tuple(i for i, q in enumerate(params) if q not in uses)
         meta = tuple(i for i, q in enumerate(params) if q in uses and q not in reads)
         save = tuple(i for i, q in enumerate(params) if q in reads)
         keep_out = 2 if "out" in reads else 1 if "out" in uses else 0
-        p = _PLANS[key] = (fn, drop, meta, save, keep_out)
+        p = _PLANS[key] = (fn, drop, meta, save, keep_out, (rule, needed, None), vp)
     return p
 
 
 def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
-    fn, drop, meta, save, keep_out = _plan(rule, needed, len(arrays))
+    fn, drop, meta, save, keep_out, spec, vp = _plan(rule, needed, len(arrays))
     saved = []
     kept = list(arrays)
     for i in drop:
@@ -173,8 +203,10 @@ def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
     edges = []
     layout = None
     nargs = len(args)
-    k = 0
-    for i in rule.wrt_index:
+    if vp >= 0:
+        args = tuple(args[:vp]) + (list(args[vp:]),)
+        nargs = len(args)
+    for k, i in enumerate(rule.wrt_index):
         a = args[i] if i < nargs else None
         if type(a) is list or type(a) is tuple:
             if layout is None:
@@ -184,14 +216,16 @@ def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
                          for x in a)
         else:
             edges.append(edge_of(a) if needed[k] else None)
-        k += 1
     if layout is not None:
-        fn = _flattening(fn, tuple(layout), len(rule.wrt))
+        layout = tuple(layout)
+        fn = _flattening(fn, layout, len(rule.wrt))
+        spec = (rule, needed, layout)
     cls = _CLASSES.get(name or rule.name) or node_class(name or rule.name)
     node_out = out if keep_out == 2 else (
         ArrayMeta(out) if keep_out == 1 and type(out) is np.ndarray else None)
     node = cls(fn, tuple(kept), kwargs, node_out, tuple(edges), saved, rule.broadcast,
                n_outputs)
+    node.spec = spec
     if keep_out == 2 and res is not None:
         node.saved.append((res._vc, 0, out.dtype, out.shape, cls.__name__[:-9]
                            if cls.__name__.endswith("Backward0") else cls.__name__))
@@ -215,7 +249,7 @@ def _flattening(fn, layout, nwrt):
 
 
 def _record_multi(primal, args, arrays, kwargs, outs, name):
-    wrapped = tuple(Tensor._wrap(o) for o in outs)
+    wrapped = tuple(None if o is None else Tensor._wrap(o) for o in outs)
     if not grad_mode._state.enabled:
         return wrapped
     rule = lookup(primal)
@@ -224,9 +258,9 @@ def _record_multi(primal, args, arrays, kwargs, outs, name):
         return wrapped
     node = _make_node(rule, args, arrays, kwargs, outs, None, needed, name,
                       n_outputs=len(outs))
-    node.out_meta = tuple((o.shape, o.dtype) for o in outs)
+    node.out_meta = tuple(None if o is None else (o.shape, o.dtype) for o in outs)
     for k, t in enumerate(wrapped):
-        if t._data.dtype.kind in "fc":
+        if t is not None and t._data.dtype.kind in "fc":
             t._requires_grad = True
             t.grad_fn = node
             t._output_nr = k
@@ -283,11 +317,14 @@ def check_inplace(t: Tensor) -> None:
                            "operation.")
 
 
-def apply_custom(name: str, backward, inputs, outputs):
+def apply_custom(name: str, backward, inputs, outputs, higher=None):
     """Wrap ``outputs`` as Tensors produced by ONE node whose backward is ``backward``.
 
     ``backward(gs)`` gets one cotangent per output (zeros filled in) and returns
-    one gradient per entry of ``inputs`` (None where there is none).
+    one gradient per entry of ``inputs`` (None where there is none). ``higher``,
+    if given, is the same backward on Tensors (cotangents and results are
+    Tensors, its operations recorded): a ``create_graph=True`` backward calls it,
+    and refuses the node without it.
     """
     multi = isinstance(outputs, tuple)
     outs = outputs if multi else (outputs,)
@@ -304,6 +341,8 @@ def apply_custom(name: str, backward, inputs, outputs):
     node = node_class(name)(fn, (), {}, None, edges, [], False, len(outs))
     node.out_meta = tuple((o.shape, o.dtype) for o in outs)
     node.keeps = True
+    if higher is not None:
+        node.spec = ("custom", higher, multi)
     for k, t in enumerate(wrapped):
         if t._data.dtype.kind in "fc":
             t._requires_grad = True

@@ -1,0 +1,666 @@
+"""Adjoints that run on Tensors, so that a backward pass is itself recorded.
+
+Takes: a rule's adjoint template (specialised to the gradients a node needs), or
+a composite helper (``rules.helper_rules.composite``), and the Tensors a
+``create_graph=True`` backward hands them.
+Gives: ``tensor_adjoint(rule, mask)`` and ``tensorize(fn)``: the same source
+compiled once more with every free name resolved to a *dispatcher*. A
+dispatcher records a graph node through ``ops.apply`` when an argument is a
+Tensor that requires grad, and calls the plain NumPy function on plain arrays
+otherwise. Operators, ``x.shape``-style attributes and ``x.sum(...)``-style
+array methods are rewritten to dispatchers too, so they keep NumPy's meaning
+(not the Tensor class's PyTorch one). ``METHODS`` lists the array methods
+understood; ``call_names``/``uncovered`` let a test walk every template.
+Invariant: on values that need no gradient every dispatcher computes exactly
+what the plain code computes, so ``create_graph=True`` never changes a value;
+a callable that can neither record a node nor be declared gradient-free raises
+instead of quietly returning a constant.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import inspect
+import operator
+import textwrap
+import types
+from collections.abc import Callable
+from typing import Any
+
+import gast
+import numpy as np
+
+from ..rules import helper_rules as H
+from ..rules import is_nondifferentiable, lookup
+from ..rules import torchlike as tl
+from ..rules.helpers import unbroadcast_to
+from . import grad_mode
+from .tensor import Tensor
+
+__all__ = ["METHODS", "tensor_adjoint", "tensorize", "dispatcher", "call_names", "uncovered"]
+
+
+# ---------------------------------------------------------------- what needs a graph
+
+def _req(a) -> bool:
+    if isinstance(a, Tensor):
+        return a._requires_grad
+    if type(a) is list or type(a) is tuple:
+        for x in a:
+            if isinstance(x, Tensor) and x._requires_grad:
+                return True
+    return False
+
+
+def _needs(args, kwargs) -> bool:
+    if not grad_mode._state.enabled:
+        return False
+    for a in args:
+        if _req(a):
+            return True
+    return any(_req(a) for a in kwargs.values())
+
+
+def _plain(a):
+    if isinstance(a, Tensor):
+        return a._data
+    if (type(a) is list or type(a) is tuple) and any(isinstance(x, Tensor) for x in a):
+        return type(a)(x._data if isinstance(x, Tensor) else x for x in a)
+    return a
+
+
+def _name(fn) -> str:
+    mod = getattr(fn, "__module__", None) or ""
+    return (mod + "." if mod and mod != "builtins" else "") + getattr(
+        fn, "__qualname__", getattr(fn, "__name__", repr(fn)))
+
+
+def _apply(fn, rule, args, kwargs):
+    """``ops.apply`` with differentiable keyword arguments moved to their positions."""
+    from .ops import apply
+    if any(_req(v) for v in kwargs.values()):
+        args, kwargs = list(args), dict(kwargs)
+        params = rule.params
+        while kwargs:
+            if len(args) >= len(params) or params[len(args)] not in kwargs:
+                break
+            args.append(kwargs.pop(params[len(args)]))
+        if any(_req(v) for v in kwargs.values()):
+            raise NotImplementedError(
+                f"{_name(fn)}: a keyword argument that requires grad cannot be placed by "
+                "position, so its gradient would be lost; pass it positionally")
+    return apply(fn, *args, **{k: _plain(v) for k, v in kwargs.items()})
+
+
+class Dispatch:
+    """Calls ``fn`` with NumPy semantics, recording a node when a gradient is needed."""
+
+    __slots__ = ("fn", "rule", "kind", "impl")
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.rule = lookup(fn)
+        self.impl = None
+        if self.rule is not None:
+            self.kind = "rule"
+        elif H.composite_of(fn) is not None:
+            self.kind = "composite"
+        elif H.is_structural(fn):
+            self.kind = "structural"
+        elif is_nondifferentiable(fn):
+            self.kind = "constant"
+        else:
+            self.kind = None
+
+    def __call__(self, *args, **kwargs):
+        kind = self.kind
+        if kind == "structural":
+            return self.fn(*args, **kwargs)
+        if _needs(args, kwargs):
+            if kind == "rule":
+                return _apply(self.fn, self.rule, args, kwargs)
+            if kind == "composite":
+                if self.impl is None:
+                    self.impl = tensorize(H.composite_of(self.fn))
+                return self.impl(*args, **kwargs)
+            if kind is None:
+                raise NotImplementedError(
+                    f"{_name(self.fn)} has no gradient rule, so a derivative through it "
+                    "cannot be recorded (create_graph=True); register one with "
+                    "s2sgrad.rules.rule, or declare it nondifferentiable")
+        return self.fn(*[_plain(a) for a in args], **{k: _plain(v) for k, v in kwargs.items()})
+
+    def __repr__(self) -> str:
+        return f"<dispatch {_name(self.fn)} ({self.kind})>"
+
+
+_DISPATCH: dict[int, Dispatch] = {}
+_KEEP: list = []
+
+
+def dispatcher(fn) -> Dispatch:
+    """The (cached) dispatcher of callable ``fn``."""
+    d = _DISPATCH.get(id(fn))
+    if d is None or d.fn is not fn:
+        d = _DISPATCH[id(fn)] = Dispatch(fn)
+        _KEEP.append(fn)
+    return d
+
+
+# ---------------------------------------------------------------- operators, attributes, methods
+
+def _binary(ufunc, pyop):
+    d = dispatcher(ufunc)
+
+    def op(a, b):
+        if isinstance(a, Tensor) or isinstance(b, Tensor):
+            return d(a, b)
+        return pyop(a, b)
+    return op
+
+
+def _unary(ufunc, pyop):
+    d = dispatcher(ufunc)
+
+    def op(a):
+        if isinstance(a, Tensor):
+            return d(a)
+        return pyop(a)
+    return op
+
+
+_BINOPS = {
+    gast.Add: _binary(np.add, operator.add), gast.Sub: _binary(np.subtract, operator.sub),
+    gast.Mult: _binary(np.multiply, operator.mul),
+    gast.Div: _binary(np.true_divide, operator.truediv),
+    gast.FloorDiv: _binary(np.floor_divide, operator.floordiv),
+    gast.Mod: _binary(np.remainder, operator.mod), gast.Pow: _binary(np.power, operator.pow),
+    gast.MatMult: _binary(np.matmul, operator.matmul),
+    gast.BitAnd: _binary(np.bitwise_and, operator.and_),
+    gast.BitOr: _binary(np.bitwise_or, operator.or_),
+    gast.BitXor: _binary(np.bitwise_xor, operator.xor),
+    gast.LShift: _binary(np.left_shift, operator.lshift),
+    gast.RShift: _binary(np.right_shift, operator.rshift),
+}
+_UNARY = {gast.USub: _unary(np.negative, operator.neg),
+          gast.UAdd: _unary(np.positive, operator.pos),
+          gast.Invert: _unary(np.invert, operator.invert)}
+_COMPARE = {gast.Eq: _binary(np.equal, operator.eq), gast.NotEq: _binary(np.not_equal,
+                                                                         operator.ne),
+            gast.Lt: _binary(np.less, operator.lt), gast.LtE: _binary(np.less_equal,
+                                                                      operator.le),
+            gast.Gt: _binary(np.greater, operator.gt),
+            gast.GtE: _binary(np.greater_equal, operator.ge)}
+
+def _augmented(binop, iop):
+    """``x op= y``: in place on plain values; out of place when a Tensor takes part,
+    which is the same for a fresh local array and is refused for a view (whose base
+    the in-place write was meant to change)."""
+    def aug(x, y):
+        if isinstance(x, Tensor) or isinstance(y, Tensor):
+            if isinstance(x, np.ndarray) and x.base is not None and _req(y):
+                raise NotImplementedError("an in-place update of a NumPy view by a value "
+                                          "that requires grad would lose its gradient")
+            return binop(x, y)
+        return iop(x, y)
+    return aug
+
+
+_AUGMENTED = {op: _augmented(_BINOPS[op], iop) for op, iop in (
+    (gast.Add, operator.iadd), (gast.Sub, operator.isub), (gast.Mult, operator.imul),
+    (gast.Div, operator.itruediv), (gast.FloorDiv, operator.ifloordiv),
+    (gast.Mod, operator.imod), (gast.Pow, operator.ipow), (gast.MatMult, operator.imatmul),
+    (gast.BitAnd, operator.iand), (gast.BitOr, operator.ior), (gast.BitXor, operator.ixor),
+    (gast.LShift, operator.ilshift), (gast.RShift, operator.irshift))}
+
+
+def _store(obj, key, value) -> None:
+    """``obj[key] = value``; a Tensor target records the write, a NumPy array refuses a
+    value that requires grad (the gradient would be lost)."""
+    if isinstance(obj, np.ndarray) and _req(value):
+        raise NotImplementedError("writing a value that requires grad into a NumPy array "
+                                  "would lose its gradient")
+    obj[key] = value
+
+
+_META = frozenset({"shape", "dtype", "ndim", "size", "itemsize", "nbytes", "strides", "flags"})
+
+
+def _attr(obj, name: str):
+    """``obj.name`` with ndarray meaning when ``obj`` is a Tensor."""
+    if isinstance(obj, Tensor):
+        if name in _META:
+            return getattr(obj._data, name)
+        if name == "T":
+            return dispatcher(np.transpose)(obj)
+        if name == "mT":
+            return dispatcher(np.swapaxes)(obj, -1, -2)
+        raise NotImplementedError(f"array attribute .{name} has no Tensor form in a "
+                                  "differentiated adjoint")
+    return getattr(obj, name)
+
+
+def _packed(fn):
+    """``a.reshape(2, 3)`` / ``a.transpose(1, 0)``: varargs become one tuple argument."""
+    d = dispatcher(fn)
+
+    def method(a, *shape, **kwargs):
+        if len(shape) > 1:
+            shape = (shape,)
+        return d(a, *shape, **kwargs)
+    return method
+
+
+def _via(fn):
+    d = dispatcher(fn)
+    return lambda a, *args, **kwargs: d(a, *args, **kwargs)
+
+
+# ndarray methods an adjoint may call, each as the NumPy function of the same meaning.
+METHODS: dict[str, Callable] = {
+    name: _via(getattr(np, name)) for name in (
+        "sum", "mean", "prod", "max", "min", "cumsum", "cumprod", "var", "std", "ravel",
+        "copy", "squeeze", "swapaxes", "repeat", "take", "clip", "round", "dot", "trace",
+        "diagonal", "argmax", "argmin", "argsort", "nonzero", "any", "all")}
+METHODS.update({
+    "reshape": _packed(np.reshape), "transpose": _packed(np.transpose),
+    "flatten": _via(np.ravel), "astype": _via(tl.cast),
+})
+
+
+def _method(obj, name: str, *args, **kwargs):
+    """``obj.name(*args)``: an ndarray method keeps its NumPy meaning on Tensors."""
+    if isinstance(obj, (Tensor, np.ndarray)):
+        if isinstance(obj, Tensor) and not _needs((obj,) + args, kwargs):
+            obj = obj._data
+        if isinstance(obj, np.ndarray) and not _needs(args, kwargs):
+            return getattr(obj, name)(*[_plain(a) for a in args],
+                                      **{k: _plain(v) for k, v in kwargs.items()})
+        f = METHODS.get(name)
+        if f is None:
+            raise NotImplementedError(f"array method .{name}() has no Tensor form in a "
+                                      "differentiated adjoint; call the NumPy function instead")
+        return f(obj, *args, **kwargs)
+    return getattr(obj, name)(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- the source rewrite
+
+_MISSING = object()
+
+
+def _locals(fdef) -> set:
+    names = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
+    names |= {a.id for a in (fdef.args.vararg, fdef.args.kwarg) if a is not None}
+    names |= {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)
+              and isinstance(n.ctx, (gast.Store, gast.Param, gast.Del))}
+    return names
+
+
+def _resolve(node, glb: dict, local: set):
+    """The object a Name or a module attribute chain (``np.linalg.inv``) names."""
+    if isinstance(node, gast.Name):
+        if node.id in local:
+            return _MISSING
+        if node.id in glb:
+            return glb[node.id]
+        return getattr(builtins, node.id, _MISSING)
+    if isinstance(node, gast.Attribute):
+        base = _resolve(node.value, glb, local)
+        if isinstance(base, types.ModuleType):
+            return getattr(base, node.attr, _MISSING)
+    return _MISSING
+
+
+class _Rewrite(gast.NodeTransformer):
+    """Free names to bound objects or dispatchers; operators, attributes, methods to
+    their NumPy-meaning dispatchers. In-place writes are refused (no aliasing)."""
+
+    def __init__(self, glb: dict, local: set, where: str):
+        self.glb, self.local, self.where = glb, local, where
+        self.ns: dict = {}
+        self.ids: dict = {}
+
+    def bind(self, obj, hint: str) -> gast.Name:
+        key = id(obj)
+        name = self.ids.get(key)
+        if name is None:
+            name = self.ids[key] = f"_h{len(self.ids)}_{hint}"
+            self.ns[name] = obj
+        return gast.Name(name, gast.Load(), None, None)
+
+    def helper(self, obj, hint: str) -> gast.Name:
+        return self.bind(obj, hint)
+
+    def visit_Call(self, node):
+        func = node.func
+        obj = _resolve(func, self.glb, self.local)
+        node.args = [self.visit(a) for a in node.args]
+        node.keywords = [self.visit(k) for k in node.keywords]
+        if obj is not _MISSING:
+            node.func = (self.bind(dispatcher(obj), getattr(obj, "__name__", "f"))
+                         if callable(obj) else self.bind(obj, "v"))
+            return node
+        if isinstance(func, gast.Attribute):
+            node.func = self.helper(_method, "method")
+            node.args = [self.visit(func.value), gast.Constant(func.attr, None)] + node.args
+            return node
+        node.func = self.visit(func)
+        return node
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load):
+            obj = _resolve(node, self.glb, self.local)
+            if obj is not _MISSING:
+                return self.bind(obj, node.id)
+        return node
+
+    def visit_Attribute(self, node):
+        if not isinstance(node.ctx, gast.Load):
+            raise SyntaxError(f"{self.where}: writes to attributes are not allowed here")
+        obj = _resolve(node, self.glb, self.local)
+        if obj is not _MISSING:
+            return self.bind(obj, node.attr)
+        return gast.Call(self.helper(_attr, "attr"),
+                         [self.visit(node.value), gast.Constant(node.attr, None)], [])
+
+    def visit_Subscript(self, node):
+        if not isinstance(node.ctx, gast.Load):
+            raise SyntaxError(f"{self.where}: this write into a container is not supported")
+        return self.generic_visit(node)
+
+    def visit_Assign(self, node):
+        if len(node.targets) == 1 and isinstance(node.targets[0], gast.Subscript):
+            # c[k] = v: a checked store (containers yes, NumPy arrays no).
+            t = node.targets[0]
+            call = gast.Call(self.helper(_store, "store"),
+                             [self.visit(t.value), self.visit(t.slice), self.visit(node.value)],
+                             [])
+            return gast.Expr(call)
+        return self.generic_visit(node)
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        return gast.Call(self.helper(_BINOPS[type(node.op)], "op"), [node.left, node.right], [])
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        f = _UNARY.get(type(node.op))
+        if f is None:
+            return node
+        return gast.Call(self.helper(f, "op"), [node.operand], [])
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE:
+            return node
+        return gast.Call(self.helper(_COMPARE[type(node.ops[0])], "cmp"),
+                         [node.left, node.comparators[0]], [])
+
+    def visit_AugAssign(self, node):
+        if not isinstance(node.target, gast.Name):
+            raise SyntaxError(f"{self.where}: in-place updates of containers are not "
+                              "supported here")
+        value = gast.Call(self.helper(_AUGMENTED[type(node.op)], "aug"),
+                          [gast.Name(node.target.id, gast.Load(), None, None),
+                           self.visit(node.value)], [])
+        return gast.Assign([node.target], value, None)
+
+    def visit_FunctionDef(self, node):
+        if node is not self.root:
+            raise SyntaxError(f"{self.where}: nested functions are not allowed here")
+        node.args = self.visit(node.args)
+        node.body = [self.visit(s) for s in node.body]
+        return node
+
+    def visit_Lambda(self, node):
+        raise SyntaxError(f"{self.where}: lambdas are not allowed here")
+
+
+def _compile(fdef, glb: dict, where: str) -> Callable:
+    fdef = copy.deepcopy(fdef)
+    fdef.decorator_list = []
+    rw = _Rewrite(glb, _locals(fdef), where)
+    rw.root = fdef
+    fdef = rw.visit(fdef)
+    module = gast.Module(body=[fdef], type_ignores=[])
+    tree = ast.fix_missing_locations(gast.gast_to_ast(module))
+    ns = dict(rw.ns)
+    ns["__builtins__"] = builtins
+    exec(compile(tree, where, "exec"), ns)
+    return ns[fdef.name]
+
+
+def _parse(fn) -> gast.FunctionDef:
+    fdef = gast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+    fdef.decorator_list = []
+    return fdef
+
+
+_TENSORIZED: dict = {}
+
+
+def tensorize(fn: Callable) -> Callable:
+    """``fn`` (a plain function of arrays) compiled to run on Tensors, recorded."""
+    f = _TENSORIZED.get(fn)
+    if f is None:
+        f = _TENSORIZED[fn] = _compile(_parse(fn), fn.__globals__, f"<tensor {_name(fn)}>")
+    return f
+
+
+def _pruned(r, mask: tuple) -> gast.FunctionDef:
+    """The adjoint template computing only the gradients ``mask`` asks for."""
+    fdef = copy.deepcopy(r.template)
+    ret = fdef.body[-1]
+    if all(mask):
+        return fdef
+    if len(r.wrt) > 1 and isinstance(ret.value, gast.Tuple):
+        ret.value.elts = [e if keep else gast.Constant(None, None)
+                          for e, keep in zip(ret.value.elts, mask)]
+    elif len(r.wrt) == 1:
+        ret.value = gast.Constant(None, None)
+    live = {n.id for n in gast.walk(ret) if isinstance(n, gast.Name)}
+    kept = [ret]
+    for stmt in reversed(fdef.body[:-1]):
+        targets = {n.id for t in getattr(stmt, "targets", []) for n in gast.walk(t)
+                   if isinstance(n, gast.Name)}
+        if targets and not targets & live:
+            continue
+        live |= {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+        kept.append(stmt)
+    fdef.body = kept[::-1]
+    return fdef
+
+
+_ADJOINTS: dict = {}
+
+
+def tensor_adjoint(r, mask: tuple) -> Callable:
+    """Rule ``r``'s adjoint for the gradients in ``mask``, running on Tensors (made once)."""
+    key = (r.adjoint, mask)
+    f = _ADJOINTS.get(key)
+    if f is None:
+        f = _ADJOINTS[key] = _compile(_pruned(r, mask), r.adjoint.__globals__,
+                                      f"<tensor adjoint {r.name}>")
+    return f
+
+
+# ---------------------------------------------------------------- walking templates (tests)
+
+def call_names(fdef, glb: dict) -> list[tuple[str, Any]]:
+    """Every call in ``fdef``: ``("global", obj)`` for a resolved callable,
+    ``("method", name)`` for an array method, ``("local", name)`` otherwise."""
+    local = _locals(fdef)
+    found = []
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Call):
+            obj = _resolve(node.func, glb, local)
+            if obj is not _MISSING:
+                found.append(("global", obj))
+            elif isinstance(node.func, gast.Attribute):
+                found.append(("method", node.func.attr))
+            else:
+                found.append(("local", getattr(node.func, "id", "?")))
+    return found
+
+
+def uncovered(fn_or_rule) -> list[str]:
+    """Calls in a rule's template (or a composite's body, recursively) that a
+    create_graph backward could not differentiate: no rule, no composite form,
+    not declared gradient-free or structural, or an unknown array method."""
+    seen: set = set()
+    bad: list[str] = []
+
+    def walk(fdef, glb, where):
+        for kind, what in call_names(fdef, glb):
+            if kind == "method":
+                if what not in METHODS and what not in H.CONTAINER_METHODS:
+                    bad.append(f"{where}: .{what}()")
+            elif kind == "global":
+                d = dispatcher(what)
+                if d.kind is None and not isinstance(what, type):
+                    bad.append(f"{where}: {_name(what)}")
+                elif d.kind == "composite" and id(what) not in seen:
+                    seen.add(id(what))
+                    impl = H.composite_of(what)
+                    walk(_parse(impl), impl.__globals__, _name(impl))
+
+    if hasattr(fn_or_rule, "template"):
+        walk(fn_or_rule.template, fn_or_rule.adjoint.__globals__, fn_or_rule.name)
+    else:
+        walk(_parse(fn_or_rule), fn_or_rule.__globals__, _name(fn_or_rule))
+    return bad
+
+
+# ---------------------------------------------------------------- one node's backward on Tensors
+
+def _proxy(arr, e):
+    """A Tensor holding ``arr`` whose gradient flows into edge ``e`` (what produced it)."""
+    from .graph import AccumulateGrad
+    node = e[0]
+    if type(node) is AccumulateGrad:
+        v = node.variable
+        if v._data is arr:
+            return v
+        t = Tensor._wrap(arr)
+        t._requires_grad = True
+        t._accum = node
+        return t
+    t = Tensor._wrap(arr)
+    t._requires_grad = True
+    t.grad_fn = node
+    t._output_nr = e[1]
+    return t
+
+
+def _saved_out(n):
+    """The node's saved output(s) as Tensors produced by the node itself."""
+    out = n.out
+    if n.n_outputs == 1:
+        if type(out) is np.ndarray and out.dtype.kind in "fc":
+            return _proxy(out, (n, 0))
+        return out
+    if type(out) is tuple:
+        return tuple(_proxy(o, (n, k)) if type(o) is np.ndarray and o.dtype.kind in "fc"
+                     else o for k, o in enumerate(out))
+    return out
+
+
+def _saved_args(n, r, layout) -> list:
+    """The node's saved arguments, those with an edge as Tensors on that edge."""
+    args = list(n.args)
+    edges = n.edges
+    nargs = len(args)
+    k = 0
+    for j, i in enumerate(r.wrt_index):
+        count = layout[j] if layout is not None else 0
+        if count:
+            seq = args[i] if i < nargs else None
+            if type(seq) is list or type(seq) is tuple:
+                args[i] = [_proxy(x, edges[k + m]) if edges[k + m] is not None
+                           and type(x) is np.ndarray else x for m, x in enumerate(seq)]
+            elif seq is not None:
+                # A var-positional parameter (``*operands``): its values are args[i:].
+                for m in range(count):
+                    e = edges[k + m]
+                    if e is not None and type(args[i + m]) is np.ndarray:
+                        args[i + m] = _proxy(args[i + m], e)
+            k += count
+            continue
+        if i < nargs:
+            e = edges[k]
+            if e is not None and type(args[i]) is np.ndarray:
+                args[i] = _proxy(args[i], e)
+        k += 1
+    return args
+
+
+def _flat(grads, layout, nwrt) -> list:
+    if nwrt == 1:
+        grads = (grads,)
+    res = []
+    for count, gr in zip(layout, grads):
+        if count:
+            res.extend(gr if gr is not None else [None] * count)
+        else:
+            res.append(gr)
+    return res
+
+
+def _tensor(x, dtype) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    return Tensor._wrap(np.asarray(x, dtype=dtype))
+
+
+def apply_node(n, g) -> list:
+    """Gradients for each edge of node ``n`` (Tensors, or None), computed on Tensors.
+
+    ``g`` is the Tensor cotangent (a list for a multi-output node). The rule's
+    adjoint reruns on the node's saved values, each a Tensor tied to where it came
+    from, so the result depends on them in the graph exactly as in value.
+    """
+    from .graph import SECOND_BACKWARD
+    if n.saved:
+        n.check_saved()
+    elif n.freed:
+        raise RuntimeError(SECOND_BACKWARD)
+    if n.prehooks:
+        g = n._run_prehooks(g)
+    spec = getattr(n, "spec", None)
+    if spec is None:
+        raise NotImplementedError(
+            f"{type(n).__name__} has no backward that runs on Tensors, so create_graph=True "
+            "cannot differentiate through it")
+    if spec[0] == "custom":
+        grads = spec[1](tuple(g) if spec[2] else (g,))
+    else:
+        r, mask, layout = spec
+        grads = tensor_adjoint(r, mask)(g, _saved_out(n), *_saved_args(n, r, layout),
+                                        **n.kwargs)
+        if layout is not None:
+            grads = _flat(grads, layout, len(r.wrt))
+        elif len(r.wrt) == 1:
+            grads = (grads,)
+    res = []
+    bc = n.broadcast
+    for e, gi in zip(n.edges, grads):
+        if e is None or gi is None:
+            res.append(None)
+            continue
+        gi = _tensor(gi, e[3])
+        if bc and gi._data.shape != e[2]:
+            gi = _tensor(dispatcher(unbroadcast_to)(gi, e[2]), e[3])
+        if gi._data.dtype != e[3]:
+            gi = _tensor(dispatcher(tl.cast)(gi, e[3]), e[3])
+        res.append(gi)
+    if n.hooks:
+        gin = tuple(res)
+        gout = (g,) if n.n_outputs == 1 else tuple(g)
+        for h in n.hooks:
+            out = h(gin, gout)
+            if out is not None:
+                gin = tuple(out)
+        res = list(gin)
+    return res

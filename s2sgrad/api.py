@@ -5,6 +5,9 @@ PyTorch-style). Gives: ``grad(f)``, a callable that keeps f's meaning and,
 called with Tensors that require grad, returns Tensors carrying ONE graph node
 (``LossBackward`` for ``loss``) whose backward runs the generated adjoint; and
 the functional forms ``gradient``, ``value_and_grad`` and ``vjp`` on arrays.
+``checkpoint`` marks a loop (``with checkpoint(snapshots=k):``) whose adjoint keeps
+at most k loop states and recomputes the rest; the ``checkpoint=`` option of
+``grad``, ``gradient`` and ``value_and_grad`` marks every outermost loop.
 Invariant: gradients have their input's shape and kind (a float input gets a
 float back); compiled code is cached per (function, differentiated inputs)
 and revalidated by cheap guards on every call.
@@ -17,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from .compiler.checkpoint import checkpoint
 from .compiler.pipeline import Compiled, compile_function
 from .rules.helpers import zeros_of
 
-__all__ = ["GradFunction", "grad", "gradient", "show", "value_and_grad", "vjp"]
+__all__ = ["GradFunction", "checkpoint", "grad", "gradient", "show", "value_and_grad", "vjp"]
 
 try:  # the eager runtime; the functional API works without it
     from .runtime import grad_mode as _grad_mode
@@ -75,9 +79,10 @@ def _backward_name(fn: Callable) -> str:
 class GradFunction:
     """``grad(f)``: f's value on arrays; one differentiable node on Tensors."""
 
-    def __init__(self, fn: Callable, wrt=None):
+    def __init__(self, fn: Callable, wrt=None, checkpoint=None):
         self.fn = fn
         self.wrt = wrt
+        self.checkpoint = checkpoint
         self.params = _params(fn)
         self.node_name = _backward_name(fn)
         self._plain: Compiled | None = None
@@ -89,12 +94,13 @@ class GradFunction:
 
     def compiled(self, mask: tuple[bool, ...]) -> Compiled:
         self._last_mask = mask
-        return compile_function(self.fn, mask)
+        return compile_function(self.fn, mask, self.checkpoint)
 
     def _primal(self) -> Callable:
         c = self._plain
         if c is None or not c.guards.hold():
-            c = self._plain = compile_function(self.fn, (False,) * len(self.params))
+            c = self._plain = compile_function(self.fn, (False,) * len(self.params),
+                                               self.checkpoint)
         return c.primal
 
     def __call__(self, *args, **kwargs):
@@ -138,17 +144,20 @@ class GradFunction:
         if mask is None:
             mask = (_mask(self.fn, self.params, self.wrt) if self.wrt is not None
                     else (True,) * len(self.params))
-        return compile_function(self.fn, mask).source
+        return compile_function(self.fn, mask, self.checkpoint).source
 
     def __repr__(self) -> str:
         return f"<compiled {self.fn.__qualname__}>"
 
 
-def grad(f: Callable | None = None, *, wrt=None):
-    """Compile ``f`` for reverse mode; usable as ``@grad`` and ``grad(f, wrt=...)``."""
+def grad(f: Callable | None = None, *, wrt=None, checkpoint=None):
+    """Compile ``f`` for reverse mode; usable as ``@grad`` and ``grad(f, wrt=...)``.
+
+    ``checkpoint=True`` (or a snapshot budget) checkpoints every outermost loop of ``f``.
+    """
     if f is None:
-        return lambda fn: GradFunction(fn, wrt)
-    return GradFunction(f, wrt)
+        return lambda fn: GradFunction(fn, wrt, checkpoint)
+    return GradFunction(f, wrt, checkpoint)
 
 
 def _target(f: Callable) -> Callable:
@@ -170,14 +179,19 @@ def _bind(fn, params, args, kwargs):
     return tuple(ba.arguments[p] for p in params if p in ba.arguments)
 
 
-def value_and_grad(f: Callable, wrt=0) -> Callable:
-    """``g(*args) -> (f(*args), gradient)``; a tuple ``wrt`` gives a tuple of gradients."""
+def value_and_grad(f: Callable, wrt=0, checkpoint=None) -> Callable:
+    """``g(*args) -> (f(*args), gradient)``; a tuple ``wrt`` gives a tuple of gradients.
+
+    ``checkpoint=True`` (or a snapshot budget) checkpoints every outermost loop of ``f``.
+    """
     fn, params, mask, pos = _prepared(f, wrt)
     many = isinstance(wrt, (tuple, list))
+    if checkpoint is None and isinstance(f, GradFunction):
+        checkpoint = f.checkpoint
 
     def vg(*args, **kwargs):
         args = _bind(fn, params, args, kwargs)
-        c = compile_function(fn, mask)
+        c = compile_function(fn, mask, checkpoint)
         out, tape = c.fwd(*args)
         grads = c.adj(tape, _seed(out))
         res = tuple(_as_input_kind(g, args[i]) for i, g in zip(pos, grads))
@@ -185,9 +199,9 @@ def value_and_grad(f: Callable, wrt=0) -> Callable:
     return vg
 
 
-def gradient(f: Callable, wrt=0) -> Callable:
+def gradient(f: Callable, wrt=0, checkpoint=None) -> Callable:
     """``g(*args) -> df/d args[wrt]`` (sum of the outputs for a non-scalar f)."""
-    vg = value_and_grad(f, wrt)
+    vg = value_and_grad(f, wrt, checkpoint)
     return lambda *args, **kwargs: vg(*args, **kwargs)[1]
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import gast
 
 from ..rules import is_nondifferentiable, lookup
+from .revolve import CheckpointedLoop
 
 __all__ = ["Activity", "analyse", "bind_rule_args", "classify", "walk_stmts"]
 
@@ -32,7 +33,7 @@ def classify(stmt) -> str:
         return "prim"
     if is_nondifferentiable(callee):
         return "nondiff"
-    if inspect.isfunction(callee):
+    if inspect.isfunction(callee) or isinstance(callee, CheckpointedLoop):
         return "user"
     return "opaque"
 

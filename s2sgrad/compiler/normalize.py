@@ -388,8 +388,11 @@ class Normalizer:
                                 "subscript", line, args=[a, load(i)]))
                 elems.append(load(e))
             value = elems[0] if len(elems) == 1 else self.pack(elems, gast.Tuple)
-            if enum:
-                value = self.pack([load(i), value], gast.Tuple)
+            if enum is not None:
+                index = load(i)
+                if not (isinstance(enum, gast.Constant) and enum.value == 0):
+                    index = self.binop(load(i), gast.Add(), enum)
+                value = self.pack([index, value], gast.Tuple)
             self.assign_to(s.target, value)
             head, self.out = self.out, saved
         body = self.loop_body(loop, s.body, head)
@@ -399,19 +402,22 @@ class Normalizer:
         self.emit(_mark(node, "for", line))
 
     def iter_parts(self, it, fn):
-        """(sequences indexed in step, whether the index is yielded too) of an iterable."""
+        """(sequences indexed in step, None or the start of the index yielded too)."""
         if fn is builtins.enumerate:
-            if len(it.args) != 1 or it.keywords:
-                raise self.err("enumerate with a start is not supported", it)
+            kws = {k.arg: k.value for k in it.keywords}
+            if not 1 <= len(it.args) + len(kws) <= 2 or set(kws) - {"start"} or (
+                    len(it.args) == 2 and kws):
+                raise self.err("enumerate takes a sequence and an optional start", it)
+            start = it.args[1] if len(it.args) == 2 else kws.get("start", const(0))
             seqs, _ = self.iter_parts(it.args[0], self.res.expr(it.args[0].func) if isinstance(
                 it.args[0], gast.Call) else MISSING)
-            return seqs, True
+            return seqs, self.atom(start)
         if fn is builtins.zip:
-            return [self.atom(a) for a in it.args], False
+            return [self.atom(a) for a in it.args], None
         if fn is builtins.range:
             raise self.err("range inside enumerate/zip is not supported", it,
                            "index with a plain range loop")
-        return [self.atom(it)], False
+        return [self.atom(it)], None
 
     def pack(self, elts, kind) -> gast.Name:
         t = self.tmp()

@@ -9,6 +9,7 @@ per differentiated parameter, None for none), the generated ``source`` and the
     parse      source.parse_function     text -> gast FunctionDef
     fence      fence.check               refuse unsupported syntax early
     resolve    resolve.Resolver          names -> objects (+ guards)
+    checkpoint checkpoint.extract        marked loops -> calls of CheckpointedLoop
     normalize  normalize.normalize       three-address form, structured control
     instrument forward.instrument        trip counters for loops
     analyse    analysis.analyse          activity, overwrites
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 import gast
 
 from . import analysis, codegen, fence, normalize, optimize
+from .checkpoint import extract
 from .emit import to_source
 from .errors import TransformError
 from .forward import Forward, instrument, pushes
@@ -37,6 +39,7 @@ from .names import Namer
 from .nodes import assign, attr, call, const, load, store, tuple_
 from .resolve import Guards, Resolver
 from .reverse import Reverser, State, _store_names
+from .revolve import CheckpointedLoop
 from .source import parse_function
 
 __all__ = ["Compiled", "clear_cache", "compile_function"]
@@ -62,19 +65,26 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def compile_function(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
-    """The compiled form of ``fn`` differentiated where ``mask`` is True (cached)."""
-    key = (fn, mask)
+def compile_function(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
+    """The compiled form of ``fn`` differentiated where ``mask`` is True (cached).
+
+    ``checkpoint`` (True or a snapshot budget) checkpoints every outermost loop of ``fn``.
+    """
+    # True == 1 as a dict key, so the option is keyed by its spelling.
+    key = (fn, mask) if checkpoint is None else (fn, mask, repr(checkpoint))
     hit = _CACHE.get(key)
     if hit is not None and hit.guards.hold():
         return hit
+    if isinstance(fn, CheckpointedLoop):
+        c = _CACHE[key] = fn.compile(mask)
+        return c
     if fn in _ACTIVE:
         src = parse_function(fn)
         raise src.error(f"recursion: {fn.__name__!r} calls itself", src.fdef,
                         "write the recursion as a loop")
     _ACTIVE.append(fn)
     try:
-        c = _compile(fn, mask)
+        c = _compile(fn, mask, checkpoint)
     finally:
         _ACTIVE.remove(fn)
     _CACHE[key] = c
@@ -85,11 +95,13 @@ def _all_names(fdef) -> set[str]:
     return {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)}
 
 
-def _compile(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
+def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
     src = parse_function(fn)                                          # parse
     fence.check(src)                                                  # fence
     locals_ = normalize.local_names(src.fdef)
     resolver = Resolver(fn, locals_)                                  # resolve
+    extract(src, resolver, checkpoint)                                # checkpoint
+    locals_ = resolver.locals
     nf = normalize.normalize(src, resolver)                           # normalize
     params = nf.params
     diff = [p for p, m in zip(params, mask) if m]
@@ -175,6 +187,9 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> Compiled:
         keep = [store(stack)] if uses_stack else []
         unpack = [assign(tuple_([store(n) for n in sorted(needed)] + keep, gast.Store()),
                          load("_tape"))]
+        if uses_stack:
+            # Pops work on a copy, so the same tape can be reversed again (a second pullback).
+            unpack.append(assign(stack, call(attr(stack, "copy"), [])))
         adj_src_body = unpack + code + [gast.Return(value=tuple_(results))]
         fw = Forward(act, needed, namer, callees, primals, nf.containers)  # forward
         fw.stack = stack if uses_stack else None

@@ -63,9 +63,12 @@ class Resolver:
         code = fn.__code__
         self.cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
         self.guards = Guards()
+        self.extra: dict[str, Any] = {}     # names bound by earlier passes (checkpointed loops)
 
     def name(self, ident: str) -> Any:
         """The object ``ident`` denotes in the function's scope, or MISSING."""
+        if ident in self.extra:
+            return self.extra[ident]
         if ident in self.locals:
             return MISSING
         if ident in self.cells:

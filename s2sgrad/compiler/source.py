@@ -40,6 +40,11 @@ class Source:
 
 def parse_function(fn) -> Source:
     """Parse ``fn``'s source; raise TransformError when there is none to read."""
+    made = getattr(fn, "__s2sgrad_source__", None)
+    if made is not None:
+        # A function the compiler made from the user's tree (a checkpointed loop's step).
+        from .forward import clone
+        return Source(fn, clone(made.fdef), made.filename, made.lines, made.indent)
     code = getattr(fn, "__code__", None)
     name = getattr(fn, "__qualname__", repr(fn))
     if code is None:

@@ -1,0 +1,123 @@
+"""Losses: ``nll_loss``, ``mse_loss``, ``bce_with_logits`` and their adjoints.
+
+Takes: inputs and targets in PyTorch's layouts (class axis 1), PyTorch's reduction names.
+Gives: what ``torch.nn.functional`` computes and gradients for the input (and the target
+where PyTorch gives one). softmax and log_softmax live with the other PyTorch-style
+primitives in ``torchlike``.
+Invariant: the result keeps the input's floating dtype.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..registry import rule
+
+def _nll_parts(x, target, weight, ignore_index):
+    """Class axis moved last and flattened: (logp rows (M, C), targets (M,), weights (M,))."""
+    if target.dtype.kind not in "iub":
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_TORCH_DTYPE.get(target.dtype.name, target.dtype.name)}")
+    c = x.shape[0] if x.ndim == 1 else x.shape[1]
+    xr = x.reshape(1, c) if x.ndim == 1 else np.moveaxis(x, 1, -1).reshape(-1, c)
+    t = target.reshape(-1).astype(np.int64)
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"Target {int(t[np.argmax(bad)])} is out of bounds.")
+    ts = np.where(valid, t, 0)
+    wt = valid.astype(x.dtype) if weight is None else np.where(valid, weight[ts], 0)
+    return xr, ts, wt.astype(x.dtype)
+
+
+_TORCH_DTYPE = {"float32": "Float", "float64": "Double", "float16": "Half"}
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """``F.nll_loss`` of log-probabilities ``input`` (N, C, *) or (C,), int ``target``."""
+    x = input
+    xr, ts, wt = _nll_parts(x, target, weight, ignore_index)
+    picked = -xr[np.arange(xr.shape[0]), ts] * wt
+    if reduction == "none":
+        return picked.reshape(target.shape)
+    total = picked.sum()
+    if reduction == "sum":
+        return np.asarray(total, dtype=x.dtype)
+    if reduction != "mean":
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return np.asarray(total / wt.sum(), dtype=x.dtype)
+
+
+def _nll_grad(g, x, target, weight, ignore_index, reduction):
+    xr, ts, wt = _nll_parts(x, target, weight, ignore_index)
+    scale = (np.asarray(g, x.dtype).reshape(-1) if reduction == "none"
+             else np.asarray(g, x.dtype) / (wt.sum() if reduction == "mean" else 1))
+    gr = np.zeros(xr.shape, dtype=x.dtype)
+    gr[np.arange(xr.shape[0]), ts] = -wt * scale
+    if x.ndim == 1:
+        return gr.reshape(x.shape)
+    moved = gr.reshape((x.shape[0],) + x.shape[2:] + (x.shape[1],))
+    return np.moveaxis(moved, -1, 1)
+
+
+@rule(nll_loss, wrt=("input",), name="NllLossBackward0")
+def nll_loss_adjoint(g, out, input, target, weight=None, ignore_index=-100, reduction="mean"):
+    return _nll_grad(g, input, target, weight, ignore_index, reduction)
+
+
+def _reduce(v, reduction):
+    if reduction == "mean":
+        return v.mean()
+    if reduction == "sum":
+        return v.sum()
+    if reduction == "none":
+        return v
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def mse_loss(input, target, reduction="mean"):
+    """``F.mse_loss``: squared error, reduced by mean (default), sum or none."""
+    d = input - target
+    return np.asarray(_reduce(d * d, reduction))
+
+
+@rule(mse_loss, wrt=("input", "target"), broadcast=True, name="MseLossBackward0")
+def mse_loss_adjoint(g, out, input, target, reduction="mean"):
+    d = np.subtract(input, target)
+    gx = 2 * (d * (g / d.size if reduction == "mean" else g))
+    return gx, -gx
+
+
+def _softplus_neg(x):
+    """log(1 + exp(-x)), stable for every x."""
+    return np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def bce_with_logits(input, target, weight=None, pos_weight=None, reduction="mean"):
+    """``F.binary_cross_entropy_with_logits``: ``-w [p y log s(x) + (1 - y) log(1 - s(x))]``."""
+    scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+    loss = (1 - target) * input + scale * _softplus_neg(input)
+    loss = loss if weight is None else loss * weight
+    return np.asarray(_reduce(loss, reduction), dtype=np.result_type(input, target))
+
+
+def _bce_grads(g, x, y, weight, pos_weight, reduction):
+    gl = g / np.size(np.broadcast_to(x, np.broadcast_shapes(np.shape(x), np.shape(y)))) \
+        if reduction == "mean" else g
+    gl = gl if weight is None else gl * weight
+    pw1 = 0 if pos_weight is None else pos_weight - 1
+    gx = gl * ((1 - y) - (1 + pw1 * y) * _sigmoid(-x))
+    gy = gl * (pw1 * _softplus_neg(x) - x)
+    return gx, gy
+
+
+@rule(bce_with_logits, wrt=("input", "target"), broadcast=True,
+      name="BinaryCrossEntropyWithLogitsBackward0")
+def bce_with_logits_adjoint(g, out, input, target, weight=None, pos_weight=None,
+                            reduction="mean"):
+    gx, gy = _bce_grads(g, input, target, weight, pos_weight, reduction)
+    return gx, gy

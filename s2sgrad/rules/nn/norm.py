@@ -1,0 +1,101 @@
+"""``batch_norm`` (``F.batch_norm``) and its adjoint (``NativeBatchNormBackward0``).
+
+Takes: input (N, C, *), optional running buffers, affine weight and bias, training flag.
+Gives: the normalised output; in training the running buffers are updated in place
+(unbiased variance) and the output is normalised with the biased batch variance.
+Invariant: the adjoint recomputes the batch statistics from ``x`` instead of saving them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..registry import rule
+
+def _bn_axes(x) -> tuple:
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _bn_shape(x) -> tuple:
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _channel_dot(a, b):
+    """Per-channel sum of ``a * b`` over every axis but 1, without a full-size temporary."""
+    n, c = a.shape[:2]
+    return np.einsum("ncl,ncl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
+
+
+def _batch_stats(x):
+    """Per-channel mean and biased variance over every axis but 1."""
+    axes = _bn_axes(x)
+    mean = x.mean(axis=axes)
+    xc = x - mean.reshape(_bn_shape(x))
+    var = _channel_dot(xc, xc) / (x.size // x.shape[1])
+    return mean, var
+
+
+def _check_bn(x, training):
+    if x.ndim < 2:
+        raise ValueError(f"expected 2D or 3D input (got {x.ndim}D input)")
+    if training and x.size // x.shape[1] <= 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input "
+                         f"size torch.Size([{', '.join(map(str, x.shape))}])")
+
+
+def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+               training=False, momentum=0.1, eps=1e-5):
+    """``F.batch_norm`` over axis 1 of ``input`` (N, C, *).
+
+    Training: normalise with the batch mean and biased variance, and blend the batch mean
+    and UNBIASED variance into ``running_mean``/``running_var`` in place (when given)
+    with factor ``momentum``. Eval: normalise with the running statistics.
+    """
+    x = input
+    _check_bn(x, training)
+    if not training and running_mean is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    shape = _bn_shape(x)
+    if training:
+        mean, var = _batch_stats(x)
+        if running_mean is not None:
+            n = x.size // x.shape[1]
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean
+            running_var *= 1 - momentum
+            running_var += (momentum * n / (n - 1)) * var
+    else:
+        mean, var = running_mean, running_var
+    invstd = 1.0 / np.sqrt(var + eps)
+    scale = invstd if weight is None else weight * invstd
+    shift = -mean * scale if bias is None else bias - mean * scale
+    out = x * scale.astype(x.dtype).reshape(shape)
+    out += shift.astype(x.dtype).reshape(shape)
+    return out
+
+
+def _bn_grads(g, x, weight, running_mean, running_var, training, eps):
+    shape = _bn_shape(x)
+    axes = _bn_axes(x)
+    mean, var = _batch_stats(x) if training else (running_mean, running_var)
+    invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
+    xhat = x - mean.astype(x.dtype).reshape(shape)
+    xhat *= invstd.reshape(shape)
+    gb = g.sum(axis=axes)
+    gw = _channel_dot(g, xhat)
+    w = invstd if weight is None else weight * invstd
+    if training:
+        m = x.size // x.shape[1]
+        xhat *= (gw / m).reshape(shape)
+        gx = g - xhat
+        gx -= (gb / m).reshape(shape)
+        gx *= w.reshape(shape)
+    else:
+        gx = g * w.reshape(shape)
+    return gx, gw, gb
+
+
+@rule(batch_norm, wrt=("input", "weight", "bias"), name="NativeBatchNormBackward0")
+def batch_norm_adjoint(g, out, input, running_mean=None, running_var=None, weight=None,
+                       bias=None, training=False, momentum=0.1, eps=1e-5):
+    gx, gw, gb = _bn_grads(g, input, weight, running_mean, running_var, training, eps)
+    return gx, (gw if weight is not None else None), (gb if bias is not None else None)

@@ -1,7 +1,8 @@
 """The shared gradient checker: central finite differences in float64.
 
 Takes: a function and its inputs, plus a way to get the analytic vector-Jacobian
-product (a registered rule, a compiled pullback, or the eager runtime).
+product (a registered rule, a compiled pullback, or the eager runtime; for
+``gradgradcheck``, a ``create_graph=True`` backward differentiated again).
 Gives: ``True``, or a ``GradcheckError`` naming the input and the worst element.
 Invariant: every numerical derivative is taken in float64, on copies, so the
 caller's arrays are never changed.
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 __all__ = ["GradcheckError", "numerical_vjp", "assert_close", "check_vjp", "check_rule",
-           "gradcheck"]
+           "gradcheck", "gradgradcheck"]
 
 
 class GradcheckError(AssertionError):
@@ -180,6 +181,75 @@ def gradcheck(func: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
 
     try:
         return check_vjp(f_np, vjp, arrays, wrt, rtol=rtol, atol=atol, eps=eps)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+
+
+def gradgradcheck(func: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0) -> bool:
+    """Second-order check of a function of Tensors through the eager runtime.
+
+    With ``v`` a random cotangent of ``func``'s outputs, ``F(x, v) = d<v, func(x)>/dx``
+    (a first-order backward, in float64) is checked like any function: its
+    vector-Jacobian product, taken by differentiating a ``create_graph=True``
+    backward, against central differences of ``F`` in both ``x`` and ``v``. So
+    every Hessian-vector product ``d<w, grad <v, f>>/dx`` is compared, and the
+    derivative in ``v`` checks that the recorded backward is linear in ``v``.
+    """
+    from ..runtime.tensor import Tensor
+    from .functional import grad as autograd_grad
+
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    arrays = [t.detach().numpy().astype(np.float64) if isinstance(t, Tensor) else t
+              for t in inputs]
+
+    def run(xs):
+        ts = [Tensor(x, requires_grad=(i in wrt)) if isinstance(x, np.ndarray) else x
+              for i, x in enumerate(xs)]
+        out = func(*ts)
+        return ts, (out if isinstance(out, tuple) else (out,))
+
+    _, outs = run(arrays)
+    rng = np.random.default_rng(seed)
+    vs = [rng.standard_normal(o.shape) for o in outs]
+    n_x = len(arrays)
+
+    def grads_of(ts, outs, cts, create_graph):
+        # Outputs that do not require grad (constant in x) contribute nothing.
+        used = [(o, c) for o, c in zip(outs, cts) if o.requires_grad]
+        if not used:
+            return [None] * len(wrt)
+        return autograd_grad([o for o, _ in used], [ts[i] for i in wrt],
+                             grad_outputs=[c for _, c in used], create_graph=create_graph,
+                             allow_unused=True)
+
+    def first(*xv):
+        ts, outs = run(xv[:n_x])
+        cts = [Tensor(np.asarray(v)) for v in xv[n_x:]]
+        gs = grads_of(ts, outs, cts, False)
+        return tuple(np.zeros(np.shape(xv[i])) if g is None else g.detach().numpy()
+                     for i, g in zip(wrt, gs))
+
+    def vjp(ws):
+        ts, outs = run(arrays)
+        cts = [Tensor(v, requires_grad=True) for v in vs]
+        gs = grads_of(ts, outs, cts, True)
+        live = [(g, w) for g, w in zip(gs, ws) if g is not None and g.requires_grad]
+        targets = [ts[i] for i in wrt] + cts
+        if not live:
+            return [None] * len(targets)
+        res = autograd_grad([g for g, _ in live], targets,
+                            grad_outputs=[Tensor(np.asarray(w)) for _, w in live],
+                            allow_unused=True)
+        return [None if r is None else r.detach().numpy() for r in res]
+
+    args = arrays + vs
+    try:
+        return check_vjp(first, vjp, args, wrt + list(range(n_x, n_x + len(vs))),
+                         rtol=rtol, atol=atol, eps=eps, seed=seed + 1)
     except GradcheckError:
         if raise_exception:
             raise

@@ -20,7 +20,7 @@ Gives: three kinds of declaration, which a ``create_graph=True`` backward
 
 Invariant: every rule's adjoint here is template-safe and calls only
 callables that are themselves covered, so gradients of any order exist, or a
-clear error is raised where an order is not supported (``nonzero_guard``).
+clear error is raised where an order is not supported (``require_nonzero``).
 """
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ from .indexing import getitem, scatter_add
 from .registry import nondifferentiable, rule
 
 __all__ = ["composite", "composite_of", "structural", "is_structural", "CONTAINER_METHODS",
-           "concat_like", "diff_with", "max_pool_select", "nonzero_guard"]
+           "concat_like", "diff_with", "max_pool_select", "require_nonzero",
+           "require_conditioned"]
 
 # ---------------------------------------------------------------- the declarations
 
@@ -80,18 +81,29 @@ def is_structural(fn) -> bool:
     return _STRUCTURAL.get(id(fn)) is fn
 
 
-def nonzero_guard(a, what: str):
-    """``a`` itself; raises when an element is 0, where ``what`` has no derivative here."""
-    if np.any(a == 0):
+def require_nonzero(a, what: str) -> float:
+    """1.0 (a factor that keeps ``a`` in the graph); raises when an element of ``a`` is
+    0, where ``what`` has no derivative of the form used here."""
+    if np.asarray(a == 0).any():
         raise NotImplementedError(f"{what} is not supported at an input equal to 0")
-    return a
+    return 1.0
+
+
+def require_conditioned(a, what: str) -> float:
+    """1.0; raises when a matrix of ``a`` is singular to working precision (condition
+    number above 1/sqrt(eps)), where ``what`` would lose every digit."""
+    data = np.asarray(a)
+    limit = 1.0 / np.sqrt(np.finfo(np.result_type(data, np.float32)).eps)
+    if not np.all(np.linalg.cond(data) < limit):
+        raise NotImplementedError(f"{what} is not supported at a singular (or nearly "
+                                  "singular) matrix")
+    return 1.0
 
 
 structural(builtins.list, builtins.tuple, builtins.dict, builtins.set, builtins.slice,
-           builtins.zip, builtins.enumerate, builtins.reversed, builtins.frozenset,
-           nonzero_guard)
+           builtins.zip, builtins.enumerate, builtins.reversed, builtins.frozenset)
 
-nondifferentiable(norm_axis, shape_of, zeros_of, rh.reduced_count, rh._count, rh._along,
+nondifferentiable(require_nonzero, require_conditioned, norm_axis, shape_of, zeros_of, rh.reduced_count, rh._count, rh._along,
                   sh.check_order, sh.inverse_axes, lh.einsum_labels, lh.dot_subscripts,
                   lh.inner_subscripts, lh.tensordot_subscripts, fa._fractions,
                   nn_rules._bn_axes, nn_rules._bn_shape, nn_rules._pair,
@@ -257,8 +269,9 @@ def repeat_grad_adjoint(g, out, h, shape, repeats, axis):
 def pad_grad_adjoint(g, out, h, shape, pad_width, mode, reflect_type="even"):
     # Edge/reflect/wrap padding is a gather of the input; its gradient the matching
     # scatter (pad_grad), whose transpose is the padding again.
-    return (np.pad(g, pad_width) if mode in ("constant", "empty")
-            else np.pad(g, pad_width, mode=mode, reflect_type=reflect_type))
+    return (np.pad(g, pad_width) if mode in ("constant", "empty") else
+            np.pad(g, pad_width, mode=mode, reflect_type=reflect_type)
+            if mode in ("reflect", "symmetric") else np.pad(g, pad_width, mode=mode))
 
 
 def diff_with(a, n: int, axis: int, prepend, append):
@@ -392,15 +405,15 @@ def exclusive_products_composite(a, axis):
 def cumprod_grad_composite(g, a, out, axis):
     """revcumsum(g * out) / a: the zero-free form; with a zero the masks that make
     the first-order gradient exact have no derivative, so that case is refused."""
-    a = nonzero_guard(np.asarray(a), "the second derivative of cumprod")
+    a = np.asarray(a) * require_nonzero(a, "the second derivative of cumprod")
     return rh.cumsum_grad(g * out, np.shape(a), axis) / a
 
 
 @composite(lh.det_grad)
 def det_grad_composite(g, a, out):
     """g det(A) A^-T; the singular case (cofactors from an SVD) is refused."""
-    det = nonzero_guard(out, "the second derivative of det at a singular matrix")
-    return np.asarray(g * det)[..., None, None] * lh._mT(np.linalg.inv(a))
+    a = a * require_conditioned(a, "the second derivative of det")
+    return np.asarray(g * out)[..., None, None] * lh._mT(np.linalg.inv(a))
 
 
 @composite(eh.sinc_slope)

@@ -103,11 +103,12 @@ def require_conditioned(a, what: str) -> float:
 structural(builtins.list, builtins.tuple, builtins.dict, builtins.set, builtins.slice,
            builtins.zip, builtins.enumerate, builtins.reversed, builtins.frozenset)
 
-nondifferentiable(require_nonzero, require_conditioned, norm_axis, shape_of, zeros_of, rh.reduced_count, rh._count, rh._along,
-                  sh.check_order, sh.inverse_axes, lh.einsum_labels, lh.dot_subscripts,
-                  lh.inner_subscripts, lh.tensordot_subscripts, fa._fractions,
-                  nn_rules._bn_axes, nn_rules._bn_shape, nn_rules._pair,
-                  nn_rules._pool_geometry, nn_rules._conv_geometry)
+nondifferentiable(require_nonzero, require_conditioned, norm_axis, shape_of, zeros_of,
+                  rh.reduced_count, rh._count, rh._along, sh.check_order, sh.inverse_axes,
+                  lh.einsum_labels, lh.dot_subscripts, lh.inner_subscripts,
+                  lh.tensordot_subscripts, fa._fractions, nn_rules._bn_axes,
+                  nn_rules._bn_shape, nn_rules._pair, nn_rules._pool_geometry,
+                  nn_rules._conv_geometry)
 
 
 # ---------------------------------------------------------------- broadcasting and reductions

@@ -4,6 +4,8 @@ Takes: a list of generated statements (a function body) and the names that
 must stay live at its end. Gives: the same code without assignments whose
 value nothing reads (outside loops, where order is simple) and without the
 restore markers that resolved to nothing.
+``broadcast_views`` turns a full reduction's expanded cotangent into a broadcast
+view where only arithmetic reads it (no array of the input's size is written).
 Invariant: only statements without effects are removed (assignments of names
 to expressions built from names, constants, operators and pure helpers); a
 statement is dropped only when no later statement (in any branch) reads it.
@@ -14,7 +16,7 @@ import operator
 
 import gast
 
-__all__ = ["dead_code", "fold_constants", "propagate_copies"]
+__all__ = ["broadcast_views", "dead_code", "fold_constants", "propagate_copies"]
 
 _BIN = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
         gast.Div: operator.truediv, gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
@@ -141,3 +143,59 @@ def propagate_copies(body: list) -> list:
             out.append(s)
         return out
     return walk(body)
+
+
+def _parents(body) -> dict:
+    """id(node) -> its parent, for every node under ``body``."""
+    out: dict = {}
+    stack = list(body)
+    while stack:
+        n = stack.pop()
+        for c in gast.iter_child_nodes(n):
+            out[id(c)] = n
+            stack.append(c)
+    return out
+
+
+def broadcast_views(body: list, expand: str | None, np_name: str) -> list:
+    """``expand(g, shape, None, False)`` -> ``np.broadcast_to(g, shape)`` where only
+    arithmetic reads the result, so it is never written, returned or kept.
+
+    ``expand`` is the name bound to ``helpers.expand_reduced``, which materialises
+    the full array (the gradient of ``sum(x)`` must be a writable array of x's shape).
+    """
+    if expand is None:
+        return body
+    parents = _parents(body)
+    reads, writes = _count(body)
+    loads: dict = {}
+    for s in body:
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                loads.setdefault(n.id, []).append(n)
+
+    def operand(node) -> bool:
+        p = parents.get(id(node))
+        return isinstance(p, gast.BinOp) and not isinstance(p.op, gast.MatMult)
+
+    def view(c):
+        return gast.Call(func=gast.Attribute(value=gast.Name(
+            id=np_name, ctx=gast.Load(), annotation=None, type_comment=None),
+            attr="broadcast_to", ctx=gast.Load()), args=c.args[:2], keywords=[])
+
+    for s in body:
+        for n in gast.walk(s):
+            if not (isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
+                    and n.func.id == expand and len(n.args) == 4
+                    and isinstance(n.args[2], gast.Constant) and n.args[2].value is None):
+                continue
+            p = parents.get(id(n))
+            if isinstance(p, gast.BinOp) and operand(n):
+                idx = "left" if p.left is n else "right"
+                setattr(p, idx, view(n))
+            elif isinstance(p, gast.Assign) and len(p.targets) == 1 and isinstance(
+                    p.targets[0], gast.Name):
+                t = p.targets[0].id
+                if writes.get(t) == 1 and loads.get(t) and all(operand(x) for x in loads[t]):
+                    p.value = view(n)
+    return body

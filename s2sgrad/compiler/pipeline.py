@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import gast
 
 from . import analysis, codegen, fence, normalize, optimize
+from ..rules.helpers import expand_reduced
 from .checkpoint import extract
 from .emit import to_source
 from .errors import TransformError
@@ -183,6 +184,8 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
         results = [load(namer.adj(p)) if st.m.get(namer.adj(p)) else const(None) for p in diff]
         code = optimize.dead_code(head + code, _reads(results))
         code = optimize.propagate_copies(code)
+        code = optimize.broadcast_views(code, namer.by_obj.get(id(expand_reduced)),
+                                        namer.numpy_name())
         uses_stack = _POPPED in popped
         keep = [store(stack)] if uses_stack else []
         unpack = [assign(tuple_([store(n) for n in sorted(needed)] + keep, gast.Store()),

@@ -16,7 +16,8 @@ import operator
 
 import gast
 
-__all__ = ["broadcast_views", "dead_code", "fold_constants", "propagate_copies"]
+__all__ = ["broadcast_views", "common_subexpressions", "dead_code", "fold_constants",
+           "propagate_copies"]
 
 _BIN = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
         gast.Div: operator.truediv, gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
@@ -199,3 +200,46 @@ def broadcast_views(body: list, expand: str | None, np_name: str) -> list:
                 if writes.get(t) == 1 and loads.get(t) and all(operand(x) for x in loads[t]):
                     p.value = view(n)
     return body
+
+
+def _simple(v) -> bool:
+    """An operator on names and literals: pure, and its text says what it computes."""
+    ok = (gast.Name, gast.Constant, gast.Load, gast.operator, gast.unaryop)
+    return isinstance(v, (gast.BinOp, gast.UnaryOp)) and all(
+        isinstance(n, ok) or n is v for n in gast.walk(v))
+
+
+def common_subexpressions(body: list) -> list:
+    """``_g2 = a * x`` after ``_g1 = a * x`` (nothing rebound between) reads ``_g1`` instead.
+
+    Only top-level statements are scanned; a compound statement ends every reuse of a
+    name it writes. A temporary is replaced only when it is assigned once.
+    """
+    _, writes = _count(body)
+    seen: dict = {}          # expression text -> temporary holding it
+    rename: dict = {}
+    out = []
+    for s in body:
+        if rename:
+            for n in gast.walk(s):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id in rename:
+                    n.id = rename[n.id]
+        written = {n.id for n in gast.walk(s) if isinstance(n, gast.Name)
+                   and not isinstance(n.ctx, gast.Load)}
+        if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(
+                s.targets[0], gast.Name) and _simple(s.value):
+            t = s.targets[0].id
+            key = gast.dump(s.value)
+            hit = seen.get(key)
+            if hit is not None and t.startswith("_") and writes.get(t) == 1:
+                rename[t] = hit
+                continue
+        if written:
+            seen = {k: v for k, v in seen.items() if v not in written and not any(
+                f"id='{w}'" in k for w in written)}
+        if isinstance(s, gast.Assign) and len(s.targets) == 1 and isinstance(
+                s.targets[0], gast.Name) and _simple(s.value) and writes.get(
+                s.targets[0].id) == 1 and s.targets[0].id not in _reads(s.value):
+            seen[gast.dump(s.value)] = s.targets[0].id
+        out.append(s)
+    return out

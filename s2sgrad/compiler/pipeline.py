@@ -184,6 +184,7 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
         results = [load(namer.adj(p)) if st.m.get(namer.adj(p)) else const(None) for p in diff]
         code = optimize.dead_code(head + code, _reads(results))
         code = optimize.propagate_copies(code)
+        code = optimize.common_subexpressions(code)
         code = optimize.broadcast_views(code, namer.by_obj.get(id(expand_reduced)),
                                         namer.numpy_name())
         uses_stack = _POPPED in popped

@@ -32,6 +32,11 @@ CONV = [  # (x shape, w shape, bias, kwargs)
     ((3, 5, 5), (2, 3, 3, 3), True, {"padding": (1, 2)}),           # unbatched input
     ((1, 2, 6, 5), (2, 2, 3, 2), True, {"padding": "same"}),
     ((1, 2, 6, 5), (2, 2, 2, 2), True, {"padding": "same", "dilation": 2}),
+    ((2, 3, 5, 4), (4, 3, 1, 1), True, {}),                          # a plain matmul
+    ((1, 2, 4, 5), (3, 2, 2, 2), False, {"padding": 2}),             # pad > d*(k-1)
+    ((1, 2, 7, 6), (3, 2, 3, 2), True, {"padding": (2, 1), "dilation": (1, 2)}),
+    ((2, 1, 18, 17), (2, 1, 3, 3), True, {"padding": 1}),            # one matmul per sample
+    ((1, 1, 33, 32), (2, 1, 3, 3), False, {"stride": 2, "padding": 1}),
 ]
 
 POOL = [  # (x shape, kwargs)
@@ -48,6 +53,44 @@ POOL = [  # (x shape, kwargs)
 def test_conv2d_gradient(xs, ws, bias, kw):
     args = [_x(*xs), _x(*ws)] + ([_x(ws[0])] if bias else [])
     assert check_rule(R.conv2d, args, kw)
+
+
+def test_conv2d_in_chunks_of_samples(monkeypatch):
+    # Batches whose columns exceed the scratch budget are unfolded a few samples at a time.
+    from s2sgrad.rules.nn import conv
+    monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
+    for xs, ws, kw in [((3, 2, 17, 16), (3, 2, 3, 3), {"padding": 1}),
+                       ((3, 2, 9, 8), (4, 2, 3, 3), {"stride": 2, "padding": 1}),
+                       ((3, 4, 6, 6), (4, 2, 3, 3), {"groups": 2})]:
+        assert check_rule(R.conv2d, [_x(*xs), _x(*ws), _x(ws[0])], kw)
+
+
+def test_conv2d_adjoint_computes_only_what_is_asked():
+    # The first layer of a network needs the weight gradient alone: no input gradient is
+    # computed, and a node asking for the input gradient alone keeps only the input's shape.
+    rl = lookup(R.conv2d)
+    x, w, g = _x(2, 3, 6, 6), _x(4, 3, 3, 3), _x(2, 4, 4, 4)
+    fw, reads_w, _ = rl.specialize((False, True, False))
+    gx, gw, gb = fw(g, None, x, w, None)
+    assert gx is None and gb is None and "input" in reads_w
+    np.testing.assert_allclose(gw, R.conv2d_adjoint(g, None, x, w)[1], rtol=1e-12)
+    fx, reads_x, _ = rl.specialize((True, False, False))
+    assert "input" not in reads_x and "weight" in reads_x
+    np.testing.assert_allclose(fx(g, None, x, w, None)[0], R.conv2d_adjoint(g, None, x, w)[0],
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("xs,ws,kw", [((1, 2, 5, 5), (3, 2, 3, 3), {"padding": 1}),
+                                      ((1, 2, 7, 6), (2, 2, 3, 3), {"stride": 2})])
+def test_conv2d_gradient_of_gradient(xs, ws, kw):
+    # The input and weight gradients are convolutions again: checked by differences of
+    # first-order gradients.
+    from s2sgrad.autograd.gradcheck import gradgradcheck
+    from s2sgrad.nn import functional as F
+    from s2sgrad.runtime.tensor import Tensor
+    x = Tensor._wrap(_x(*xs)).requires_grad_()
+    w = Tensor._wrap(_x(*ws)).requires_grad_()
+    assert gradgradcheck(lambda a, b: F.conv2d(a, b, None, **kw), (x, w))
 
 
 @pytest.mark.parametrize("xs,kw", POOL + [((1, 1, 6, 6), {"kernel_size": 2, "dilation": 2})])

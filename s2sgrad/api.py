@@ -189,12 +189,24 @@ def value_and_grad(f: Callable, wrt=0, checkpoint=None) -> Callable:
     if checkpoint is None and isinstance(f, GradFunction):
         checkpoint = f.checkpoint
 
+    held: list = [None]
+    one = len(pos) == 1
+
     def vg(*args, **kwargs):
-        args = _bind(fn, params, args, kwargs)
-        c = compile_function(fn, mask, checkpoint)
+        if kwargs:
+            args = _bind(fn, params, args, kwargs)
+        c = held[0]
+        if c is None or not c.guards.hold():
+            c = held[0] = compile_function(fn, mask, checkpoint)
         out, tape = c.fwd(*args)
-        grads = c.adj(tape, _seed(out))
-        res = tuple(_as_input_kind(g, args[i]) for i, g in zip(pos, grads))
+        grads = c.adj(tape, 1.0 if type(out) is float or type(out) is np.float64 else _seed(out))
+        if one:
+            g, x = grads[0], args[pos[0]]
+            # The common case, a gradient already shaped like its array input, inline.
+            if not (type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape):
+                g = _as_input_kind(g, x)
+            return out, ((g,) if many else g)
+        res = tuple([_as_input_kind(g, args[i]) for i, g in zip(pos, grads)])
         return out, (res if many else res[0])
     return vg
 

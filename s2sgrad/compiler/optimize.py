@@ -158,9 +158,9 @@ def _parents(body) -> dict:
     return out
 
 
-def broadcast_views(body: list, expand: str | None, np_name: str) -> list:
-    """``expand(g, shape, None, False)`` -> ``np.broadcast_to(g, shape)`` where only
-    arithmetic reads the result, so it is never written, returned or kept.
+def broadcast_views(body: list, expand: str | None, spread: str) -> list:
+    """``expand(g, shape, None, False)`` -> ``spread(g, shape)`` (a broadcast view when
+    large) where only arithmetic reads the result, so it is never written or returned.
 
     ``expand`` is the name bound to ``helpers.expand_reduced``, which materialises
     the full array (the gradient of ``sum(x)`` must be a writable array of x's shape).
@@ -180,9 +180,8 @@ def broadcast_views(body: list, expand: str | None, np_name: str) -> list:
         return isinstance(p, gast.BinOp) and not isinstance(p.op, gast.MatMult)
 
     def view(c):
-        return gast.Call(func=gast.Attribute(value=gast.Name(
-            id=np_name, ctx=gast.Load(), annotation=None, type_comment=None),
-            attr="broadcast_to", ctx=gast.Load()), args=c.args[:2], keywords=[])
+        return gast.Call(func=gast.Name(id=spread, ctx=gast.Load(), annotation=None,
+                                        type_comment=None), args=c.args[:2], keywords=[])
 
     for s in body:
         for n in gast.walk(s):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import gast
 
-from . import analysis, codegen, fence, normalize, optimize
+from . import analysis, codegen, fence, normalize, optimize, support
 from ..rules.helpers import expand_reduced
 from .checkpoint import extract
 from .emit import to_source
@@ -185,8 +185,9 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
         code = optimize.dead_code(head + code, _reads(results))
         code = optimize.propagate_copies(code)
         code = optimize.common_subexpressions(code)
-        code = optimize.broadcast_views(code, namer.by_obj.get(id(expand_reduced)),
-                                        namer.numpy_name())
+        if id(expand_reduced) in namer.by_obj:
+            code = optimize.broadcast_views(code, namer.by_obj[id(expand_reduced)],
+                                            namer.bind(support.spread, "spread"))
         uses_stack = _POPPED in popped
         keep = [store(stack)] if uses_stack else []
         unpack = [assign(tuple_([store(n) for n in sorted(needed)] + keep, gast.Store()),

@@ -7,12 +7,14 @@ itself be transformed again; none is called on the hot path of array code.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..rules.helpers import unbroadcast, zeros_of
 
-__all__ = ["ArrayMeta", "acc_seq", "add", "empty_adjoint", "fill", "meta", "unbroadcast",
-           "zeros_of"]
+__all__ = ["ArrayMeta", "acc_seq", "add", "empty_adjoint", "fill", "meta", "spread",
+           "unbroadcast", "zeros_of"]
 
 
 def empty_adjoint(c):
@@ -61,3 +63,18 @@ def meta(x):
     """What to save of ``x`` when the adjoint needs only its metadata."""
     # Small arrays cost nothing to keep; big ones are freed as soon as the forward ends.
     return ArrayMeta(x) if type(x) is np.ndarray and x.size > 256 else x
+
+
+_SPREAD_VIEW = 1 << 15
+
+
+def spread(g, shape: tuple):
+    """A full reduction's cotangent ``g`` seen with the reduced input's ``shape``.
+
+    Large shapes get a read-only broadcast view (no array of that size is written);
+    small ones a fresh array, because building a view costs microseconds there.
+    Only arithmetic may read the result (``optimize.broadcast_views`` checks that).
+    """
+    if math.prod(shape) < _SPREAD_VIEW:
+        return np.full(shape, g)
+    return np.broadcast_to(g, shape)

@@ -37,7 +37,7 @@ README_ADJOINT = '''def readme_example_adj(_tape, _bout):
     bout = _bout
     # grad of: out = np.mean(3 * (x + 2) ** 2)
     _scale4 = np.size(out) / max(_t1.size, 1)
-    _bt1 = np.broadcast_to(bout, _t1.shape) * _scale4
+    _bt1 = spread(bout, _t1.shape) * _scale4
     _bt2 = _bt1 * 3
     bx = _bt2 * 2 * np.power(_t3, 1)
     return (bx,)

@@ -65,6 +65,16 @@ def test_conv2d_in_chunks_of_samples(monkeypatch):
         assert check_rule(R.conv2d, [_x(*xs), _x(*ws), _x(ws[0])], kw)
 
 
+def test_max_pool2d_in_chunks_of_samples(monkeypatch):
+    from s2sgrad.rules.nn import pool
+    x = _distinct(3, 2, 7, 7)
+    kw = {"kernel_size": 3, "stride": 2, "padding": 1}
+    whole = R.max_pool2d(x, **kw)
+    monkeypatch.setattr(pool, "_CHUNK_BYTES", 1)
+    np.testing.assert_array_equal(R.max_pool2d(x, **kw), whole)
+    assert check_rule(R.max_pool2d, [x], kw)
+
+
 def test_conv2d_adjoint_computes_only_what_is_asked():
     # The first layer of a network needs the weight gradient alone: no input gradient is
     # computed, and a node asking for the input gradient alone keeps only the input's shape.

@@ -26,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import rule
-from .geometry import _CHUNK_BYTES, _as4d, _conv_pads, _pad, _pair, _scratch, _window
+from .geometry import (_CHUNK_BYTES, _as4d, _chunks, _conv_pads, _pad, _pair, _scratch,
+                       _window, _windows)
 
 # Below this many output pixels per image the (K, N*L) layout is used (measured on
 # ResNet-18's 7x7 and 14x14 layers: one wide matmul is up to 25% faster than N narrow ones).
@@ -59,11 +60,6 @@ def _check_conv(x, w, groups, ho, wo):
                            "Output size is too small")
 
 
-def _chunks(n: int, per_sample: int):
-    step = max(1, min(n, _CHUNK_BYTES // max(per_sample, 1)))
-    return [(i, min(n, i + step)) for i in range(0, n, step)]
-
-
 def _gmatmul(a, b, out=None):
     """Matmul of (G, m, k) by (G, k, n); a plain 2-D BLAS call when there is one group."""
     if a.shape[0] == 1:
@@ -78,21 +74,20 @@ def _is_pointwise(kh, kw, s, pads):
 def _im2col(xp, n0, n1, kh, kw, s, d, ho, wo, buf, per_sample):
     """Columns of samples n0:n1 of the padded NCHW input ``xp``, rows ordered (c, i, j)
     like a flattened OIHW filter: (nc, C*kh*kw, ho*wo) if ``per_sample`` else
-    (C*kh*kw, nc*ho*wo). One strided copy per kernel offset fills ``buf``."""
+    (C*kh*kw, nc*ho*wo), written into ``buf``."""
     nc, c = n1 - n0, xp.shape[1]
     size = c * kh * kw * nc * ho * wo
     if per_sample:
+        # One copy of the (nc, C, kh, kw, ho, wo) window view: NumPy orders that copy
+        # itself, measured twice as fast as one copy per kernel offset.
         cols = buf[:size].reshape(nc, c, kh, kw, ho, wo)
-        dst = cols.transpose(1, 2, 3, 0, 4, 5)
-    else:
-        cols = buf[:size].reshape(c, kh, kw, nc, ho, wo)
-        dst = cols
+        np.copyto(cols, _windows(xp[n0:n1], kh, kw, s, d, ho, wo))
+        return cols.reshape(nc, c * kh * kw, ho * wo)
+    cols = buf[:size].reshape(c, kh, kw, nc, ho, wo)
     src = xp[n0:n1].transpose(1, 0, 2, 3)
     for i in range(kh):
         for j in range(kw):
-            dst[:, i, j] = _window(src, i, j, s, d, ho, wo)
-    if per_sample:
-        return cols.reshape(nc, c * kh * kw, ho * wo)
+            cols[:, i, j] = _window(src, i, j, s, d, ho, wo)
     return cols.reshape(c * kh * kw, nc * ho * wo)
 
 
@@ -108,7 +103,7 @@ def _correlate(x4, w, pads, s, d, ho, wo, groups):
         return out
     xp = _pad(x4, pads)
     per_sample = groups == 1 and npix >= _WIDE
-    chunks = _chunks(n, kg * groups * npix * x4.itemsize)
+    chunks = _chunks(n, kg * groups * npix * x4.itemsize, _CHUNK_BYTES)
     buf = _scratch("cols", kg * groups * npix * (chunks[0][1] - chunks[0][0]), x4.dtype)
     wm = w.reshape(groups, o // groups, kg)
     for n0, n1 in chunks:
@@ -162,7 +157,7 @@ def _conv_input_grad(h, w, xshape, stride=1, padding=0, dilation=1, groups=1):
     hp, wp = hh + pads[0] + pads[1], ww + pads[2] + pads[3]
     gx = np.empty(xs, dtype=dt)
     per_sample = groups == 1 and npix >= _WIDE
-    chunks = _chunks(n, kg * groups * npix * np.dtype(dt).itemsize)
+    chunks = _chunks(n, kg * groups * npix * np.dtype(dt).itemsize, _CHUNK_BYTES)
     step = chunks[0][1] - chunks[0][0]
     gbuf = _scratch("gcols", kg * groups * npix * step, dt)
     pbuf = _scratch("gxpad", c * step * hp * wp, dt)
@@ -198,9 +193,13 @@ def _conv_weight_grad(h, x, wshape, stride=1, padding=0, dilation=1, groups=1):
     npix, kg = ho * wo, cg * kh * kw
     dt = np.result_type(h, x)
     xp = _pad(x4, pads)
-    gw = np.zeros((groups, o // groups, kg), dtype=dt)
-    chunks = _chunks(n, kg * groups * npix * x4.itemsize)
+    gw = None
+    chunks = _chunks(n, kg * groups * npix * x4.itemsize, _CHUNK_BYTES)
     buf = _scratch("cols", kg * groups * npix * (chunks[0][1] - chunks[0][0]), x4.dtype)
+    # BLAS (AVX-512 kernels) is up to 1.5x faster with the larger dimension first, but
+    # transposing a large (K, O) result back costs more than that gains: measured, the
+    # turning point is near a million weights.
+    tall = o * kg <= 1 << 20 and kg >= o // groups
     for n0, n1 in chunks:
         nc = n1 - n0
         # (nc, O, L) -> (G, O/G, nc*L): the reduction over samples and pixels is one axis.
@@ -208,12 +207,15 @@ def _conv_weight_grad(h, x, wshape, stride=1, padding=0, dilation=1, groups=1):
         h2 = h2.reshape(groups, o // groups, nc * npix)
         cols = _im2col(xp, n0, n1, kh, kw, s, d, ho, wo, buf, False)
         cols = cols.reshape(groups, kg, nc * npix)
-        # With a long reduction (N*L), BLAS is far faster (measured: up to 10x) when the
-        # larger of the two output dimensions comes first, so pick the orientation.
-        if kg >= o // groups:
-            gw += _gmatmul(cols, h2.transpose(0, 2, 1)).transpose(0, 2, 1)
+        if tall:
+            part = _gmatmul(cols, h2.transpose(0, 2, 1)).transpose(0, 2, 1)
         else:
-            gw += _gmatmul(h2, cols.transpose(0, 2, 1))
+            part = _gmatmul(h2, cols.transpose(0, 2, 1))
+        if gw is None:
+            gw = part
+        else:
+            gw += part
+    gw = gw.astype(dt, copy=False)
     return gw.reshape(wshape)
 
 

@@ -78,6 +78,15 @@ def _window(xp, i, j, s, d, ho, wo):
     return xp[:, :, hi:hi + s[0] * (ho - 1) + 1:s[0], wj:wj + s[1] * (wo - 1) + 1:s[1]]
 
 
+def _windows(xp, kh, kw, s, d, ho, wo):
+    """Read-only (N, C, kh, kw, ho, wo) view of every window of the padded ``xp``:
+    element [n, c, i, j, a, b] is xp[n, c, a*s0 + i*d0, b*s1 + j*d1]."""
+    sn, sc, sh, sw = xp.strides
+    return np.lib.stride_tricks.as_strided(
+        xp, (xp.shape[0], xp.shape[1], kh, kw, ho, wo),
+        (sn, sc, d[0] * sh, d[1] * sw, s[0] * sh, s[1] * sw), writeable=False)
+
+
 # Columns are built and consumed a few samples at a time, in per-thread scratch buffers that
 # live across calls: the column matrix (kh*kw times the input) never exists for the whole
 # batch, and fresh multi-megabyte arrays (whose first touch costs page faults) are avoided.
@@ -93,3 +102,10 @@ def _scratch(slot: str, size: int, dtype) -> np.ndarray:
     if buf is None or buf.size < size:
         buf = store[key] = np.empty(size, dtype)
     return buf[:size]
+
+
+def _chunks(n: int, per_sample: int, budget: int) -> list[tuple[int, int]]:
+    """Sample ranges [n0, n1) covering n samples, each within ``budget`` bytes (at least one
+    sample per range)."""
+    step = max(1, min(n, budget // max(per_sample, 1)))
+    return [(i, min(n, i + step)) for i in range(0, n, step)]

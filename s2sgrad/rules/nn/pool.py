@@ -14,7 +14,8 @@ import functools
 import numpy as np
 
 from ..registry import rule
-from .geometry import _as4d, _pad, _pair, _window, pool_output_size
+from .geometry import (_CHUNK_BYTES, _as4d, _chunks, _pad, _pair, _scratch, _window,
+                       _windows, pool_output_size)
 
 def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode):
     k = _pair(kernel_size)
@@ -38,17 +39,28 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode):
     return k, s, p, d, (p[0], pb, p[1], pr), ho, wo
 
 
+def _pool_windows(xp, n0, n1, k, s, d, ho, wo):
+    """Samples n0:n1 of every window of ``xp`` copied to a contiguous scratch array
+    (nc, C, kh*kw, ho*wo): the per-offset slabs the kernels below read are then contiguous
+    (one copy, measured 2-5x faster than a strided pass per offset)."""
+    nc, c = n1 - n0, xp.shape[1]
+    kk, npix = k[0] * k[1], ho * wo
+    win = _scratch("pool", nc * c * kk * npix, xp.dtype).reshape(nc, c, k[0], k[1], ho, wo)
+    np.copyto(win, _windows(xp[n0:n1], k[0], k[1], s, d, ho, wo))
+    return win.reshape(nc, c, kk, npix)
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """``F.max_pool2d``; padding counts as -inf so it never wins."""
     x = input
     k, s, _p, d, pads, ho, wo = _pool_geometry(x, kernel_size, stride, padding, dilation,
                                               ceil_mode)
     xp = _pad(_as4d(x), pads, -np.inf)
-    out = np.array(_window(xp, 0, 0, s, d, ho, wo))
-    for i in range(k[0]):
-        for j in range(k[1]):
-            if i or j:
-                np.maximum(out, _window(xp, i, j, s, d, ho, wo), out=out)
+    n, c = xp.shape[:2]
+    out = np.empty((n, c, ho * wo), dtype=x.dtype)
+    for n0, n1 in _chunks(n, c * k[0] * k[1] * ho * wo * x.itemsize, _CHUNK_BYTES):
+        np.max(_pool_windows(xp, n0, n1, k, s, d, ho, wo), axis=2, out=out[n0:n1])
+    out = out.reshape(n, c, ho, wo)
     return out[0] if x.ndim == 3 else out
 
 
@@ -57,18 +69,30 @@ def _max_pool_grad(g, out, x, kernel_size, stride, padding, dilation, ceil_mode)
                                               ceil_mode)
     x4 = _as4d(x)
     xp = _pad(x4, pads, -np.inf)
-    out4, g4 = _as4d(out), _as4d(g)
-    # Index of each window's FIRST maximum in row-major order: scan the offsets backwards
-    # so the earliest offset equal to the max is written last.
-    kk = k[0] * k[1]
-    idx = np.full(out4.shape, kk - 1, dtype=np.int16)
-    for q in range(kk - 2, -1, -1):
-        v = _window(xp, q // k[1], q % k[1], s, d, ho, wo)
-        idx = np.where(v == out4, np.int16(q), idx)
-    gxp = np.zeros(xp.shape, dtype=np.result_type(g4, x4))
-    for q in range(kk):
-        dst = _window(gxp, q // k[1], q % k[1], s, d, ho, wo)
-        dst += g4 * (idx == q)
+    n, c = xp.shape[:2]
+    kk, npix = k[0] * k[1], ho * wo
+    out3 = _as4d(out).reshape(n, c, npix)
+    gxp = np.zeros(xp.shape, dtype=np.result_type(g, x4))
+    # Each window's gradient goes to its FIRST maximum in row-major order: scan the offsets
+    # in that order, routing what is still unrouted (``rest``) to the pixels equal to the
+    # maximum, then clearing it there. A window with no match (a NaN maximum) ends at its
+    # last offset. Plain arithmetic on preallocated arrays: ufuncs with ``where=`` measured
+    # five times slower.
+    rest = np.array(_as4d(g), dtype=gxp.dtype).reshape(n, c, npix)
+    for n0, n1 in _chunks(n, c * kk * npix * x.itemsize, _CHUNK_BYTES):
+        win = _pool_windows(xp, n0, n1, k, s, d, ho, wo)
+        r, o = rest[n0:n1], out3[n0:n1]
+        hit = np.empty(r.shape, dtype=bool)
+        part = np.empty(r.shape, dtype=gxp.dtype)
+        for q in range(kk):
+            dst = _window(gxp[n0:n1], q // k[1], q % k[1], s, d, ho, wo)
+            if q == kk - 1:
+                dst += r.reshape(dst.shape)
+                break
+            np.equal(win[:, :, q], o, out=hit)
+            np.multiply(r, hit, out=part)
+            dst += part.reshape(dst.shape)
+            r -= part
     t, _, left, _ = pads
     gx = gxp[:, :, t:t + x4.shape[2], left:left + x4.shape[3]]
     return gx.reshape(x.shape)

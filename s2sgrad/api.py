@@ -129,8 +129,10 @@ class GradFunction:
         multi = isinstance(out, tuple)
         positions = [i for i, m in enumerate(mask) if m]
 
+        tapes = [tape]
+
         def backward(gs):
-            grads = c.adj(tape, tuple(gs) if multi else gs[0])
+            grads = c.adj(_take(tapes, c, arrays), tuple(gs) if multi else gs[0])
             res: list[Any] = [None] * len(args)
             for i, g in zip(positions, grads):
                 res[i] = None if g is None else _as_input_kind(g, arrays[i])
@@ -227,14 +229,26 @@ def vjp(f: Callable, *args) -> tuple[Any, Callable]:
     fn, _, mask, pos = _prepared(f, wrt)
     c = compile_function(fn, mask)
     out, tape = c.fwd(*args)
+    tapes = [tape]
 
     def pullback(ct):
-        grads = c.adj(tape, ct)
+        grads = c.adj(_take(tapes, c, args), ct)
         res: list[Any] = [None] * len(args)
         for i, g in zip(pos, grads):
             res[i] = _as_input_kind(g, args[i])
         return tuple(res)
     return out, pullback
+
+
+def _take(tapes: list, c, args):
+    """The tape for one reversal: the saved one, or (once an adjoint that undoes writes
+    in place has consumed it) a fresh forward sweep over the same arguments."""
+    tape = tapes[0]
+    if tape is None:
+        tape = c.fwd(*args)[1]
+    if c.consumes_tape:
+        tapes[0] = None
+    return tape
 
 
 def show(f: Callable) -> None:

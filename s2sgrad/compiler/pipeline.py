@@ -56,6 +56,9 @@ class Compiled:
     adj: Callable | None
     source: str
     guards: Guards
+    # The adjoint undoes writes (x[i] = v, xs.append) in the tape's own arrays, so a
+    # tape can be reversed once; a second reversal must start from a fresh forward sweep.
+    consumes_tape: bool = False
 
 
 _CACHE: dict[tuple, Compiled] = {}
@@ -122,6 +125,7 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
     body = instrument(nf.body, namer)                                 # instrument
     act = analysis.analyse(nf.__class__(nf.name, params, body), diff)  # analyse
     primals, callees, adj_info = {}, {}, {}
+    consumes = False        # does reversing the tape change it (here or in a callee)?
     top = {id(s) for s in body}
     for s, _ in analysis.walk_stmts(body):
         if getattr(s, "op", None) != "call" or act.kinds.get(id(s)) != "user":
@@ -134,6 +138,7 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
         if diff and act.is_active(load(target)) and any(cmask):
             sub = compile_function(callee, cmask)
             guards.extend(sub.guards)
+            consumes = consumes or sub.consumes_tape
             f = namer.bind(sub.fwd, callee.__name__ + "_fwd")
             a = namer.bind(sub.adj, callee.__name__ + "_adj")
             tape = namer.tmp("tape")
@@ -180,7 +185,9 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
         needed = code_reads & primal_names
         stack = namer.fresh("_stack")
         popped: list = []
-        code = _resolve_markers(code, act, needed, stack, popped)
+        restored: set = set()
+        code = _resolve_markers(code, act, needed, stack, popped, restored)
+        consumes = consumes or bool(restored)
         results = [load(namer.adj(p)) if st.m.get(namer.adj(p)) else const(None) for p in diff]
         code = optimize.dead_code(head + code, _reads(results))
         code = optimize.propagate_copies(code)
@@ -219,7 +226,7 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
     fns = codegen.compile_functions(text, names, namer.bindings, fn.__globals__,
                                     f"{fn.__module__}.{fn.__qualname__}")  # codegen
     return Compiled(fn, params, diff, fns[fdef.name], fns.get(fdef.name + "_fwd"),
-                    fns.get(fdef.name + "_adj"), text, guards)
+                    fns.get(fdef.name + "_adj"), text, guards, consumes)
 
 
 def _reads(node) -> set:
@@ -261,8 +268,10 @@ def _default(v, namer):
 _POPPED = "popped"
 
 
-def _resolve_markers(code: list, act, needed: set, stack: str, popped: list) -> list:
-    """Turn restore markers into pops (or nothing), recursively; note any pop in ``popped``."""
+def _resolve_markers(code: list, act, needed: set, stack: str, popped: list,
+                     restored: set) -> list:
+    """Turn restore markers into pops (or nothing), recursively; note any pop in ``popped``
+    and every array or list a restore writes into in ``restored``."""
     out = []
     for s in code:
         if isinstance(s, gast.Expr) and hasattr(s, "restore"):
@@ -272,6 +281,7 @@ def _resolve_markers(code: list, act, needed: set, stack: str, popped: list) -> 
                 x = stmt.args[0].id
                 if x in needed:
                     popped.append(_POPPED)
+                    restored.add(x)
                     out.append(gast.Assign(targets=[gast.Subscript(
                         value=load(x), slice=stmt.targets[0].slice, ctx=gast.Store())],
                         value=pop, type_comment=None))
@@ -279,6 +289,7 @@ def _resolve_markers(code: list, act, needed: set, stack: str, popped: list) -> 
             if getattr(stmt, "op", None) == "append":
                 x = stmt.args[0].id
                 if x in needed:
+                    restored.add(x)
                     out.append(gast.Expr(value=call(attr(x, "pop"), [])))
                 continue
             for n in reversed(s.names):     # pushed in order, so popped in reverse
@@ -288,7 +299,8 @@ def _resolve_markers(code: list, act, needed: set, stack: str, popped: list) -> 
             continue
         for field in ("body", "orelse"):
             if isinstance(getattr(s, field, None), list):
-                setattr(s, field, _resolve_markers(getattr(s, field), act, needed, stack, popped)
+                setattr(s, field, _resolve_markers(getattr(s, field), act, needed, stack, popped,
+                                                   restored)
                         or ([gast.Pass()] if field == "body" else []))
         out.append(s)
     return out

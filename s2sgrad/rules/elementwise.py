@@ -32,12 +32,12 @@ DEG = math.pi / 180.0
 
 # ---------------------------------------------------------------- exponentials and logs
 
-@rule(np.exp, name="ExpBackward0")
+@rule(np.exp, math.exp, name="ExpBackward0")
 def exp(g, out, x):
     return g * out
 
 
-@tangent(np.exp)
+@tangent(np.exp, math.exp)
 def exp_jvp(out, x, dx):
     return dx * out
 
@@ -52,12 +52,12 @@ def exp2_jvp(out, x, dx):
     return dx * out * LN2
 
 
-@rule(np.expm1, name="Expm1Backward0")
+@rule(np.expm1, math.expm1, name="Expm1Backward0")
 def expm1(g, out, x):
     return g * (out + 1.0)
 
 
-@tangent(np.expm1)
+@tangent(np.expm1, math.expm1)
 def expm1_jvp(out, x, dx):
     return dx * (out + 1.0)
 
@@ -72,43 +72,43 @@ def log_jvp(out, x, dx):
     return dx / x
 
 
-@rule(np.log2, name="Log2Backward0")
+@rule(np.log2, math.log2, name="Log2Backward0")
 def log2(g, out, x):
     return g / (x * LN2)
 
 
-@tangent(np.log2)
+@tangent(np.log2, math.log2)
 def log2_jvp(out, x, dx):
     return dx / (x * LN2)
 
 
-@rule(np.log10, name="Log10Backward0")
+@rule(np.log10, math.log10, name="Log10Backward0")
 def log10(g, out, x):
     return g / (x * LN10)
 
 
-@tangent(np.log10)
+@tangent(np.log10, math.log10)
 def log10_jvp(out, x, dx):
     return dx / (x * LN10)
 
 
-@rule(np.log1p, name="Log1PBackward0")
+@rule(np.log1p, math.log1p, name="Log1PBackward0")
 def log1p(g, out, x):
     return g / (x + 1.0)
 
 
-@tangent(np.log1p)
+@tangent(np.log1p, math.log1p)
 def log1p_jvp(out, x, dx):
     return dx / (x + 1.0)
 
 
-@rule(np.sqrt, name="SqrtBackward0")
+@rule(np.sqrt, math.sqrt, name="SqrtBackward0")
 def sqrt(g, out, x):
     # inf at 0, as PyTorch measures.
     return g / (2 * out)
 
 
-@tangent(np.sqrt)
+@tangent(np.sqrt, math.sqrt)
 def sqrt_jvp(out, x, dx):
     return dx / (2 * out)
 
@@ -125,62 +125,62 @@ def cbrt_jvp(out, x, dx):
 
 # ---------------------------------------------------------------- trigonometric
 
-@rule(np.sin, name="SinBackward0")
+@rule(np.sin, math.sin, name="SinBackward0")
 def sin(g, out, x):
     return g * np.cos(x)
 
 
-@tangent(np.sin)
+@tangent(np.sin, math.sin)
 def sin_jvp(out, x, dx):
     return dx * np.cos(x)
 
 
-@rule(np.cos, name="CosBackward0")
+@rule(np.cos, math.cos, name="CosBackward0")
 def cos(g, out, x):
     return -g * np.sin(x)
 
 
-@tangent(np.cos)
+@tangent(np.cos, math.cos)
 def cos_jvp(out, x, dx):
     return -dx * np.sin(x)
 
 
-@rule(np.tan, name="TanBackward0")
+@rule(np.tan, math.tan, name="TanBackward0")
 def tan(g, out, x):
     return g * (1.0 + out * out)
 
 
-@tangent(np.tan)
+@tangent(np.tan, math.tan)
 def tan_jvp(out, x, dx):
     return dx * (1.0 + out * out)
 
 
-@rule(np.arcsin, name="AsinBackward0")
+@rule(np.arcsin, math.asin, name="AsinBackward0")
 def arcsin(g, out, x):
     return g / np.sqrt(1.0 - x * x)
 
 
-@tangent(np.arcsin)
+@tangent(np.arcsin, math.asin)
 def arcsin_jvp(out, x, dx):
     return dx / np.sqrt(1.0 - x * x)
 
 
-@rule(np.arccos, name="AcosBackward0")
+@rule(np.arccos, math.acos, name="AcosBackward0")
 def arccos(g, out, x):
     return -g / np.sqrt(1.0 - x * x)
 
 
-@tangent(np.arccos)
+@tangent(np.arccos, math.acos)
 def arccos_jvp(out, x, dx):
     return -dx / np.sqrt(1.0 - x * x)
 
 
-@rule(np.arctan, name="AtanBackward0")
+@rule(np.arctan, math.atan, name="AtanBackward0")
 def arctan(g, out, x):
     return g / (1.0 + x * x)
 
 
-@tangent(np.arctan)
+@tangent(np.arctan, math.atan)
 def arctan_jvp(out, x, dx):
     return dx / (1.0 + x * x)
 
@@ -239,32 +239,32 @@ def rad2deg_jvp(out, x, dx):
 
 # ---------------------------------------------------------------- hyperbolic
 
-@rule(np.sinh, name="SinhBackward0")
+@rule(np.sinh, math.sinh, name="SinhBackward0")
 def sinh(g, out, x):
     return g * np.cosh(x)
 
 
-@tangent(np.sinh)
+@tangent(np.sinh, math.sinh)
 def sinh_jvp(out, x, dx):
     return dx * np.cosh(x)
 
 
-@rule(np.cosh, name="CoshBackward0")
+@rule(np.cosh, math.cosh, name="CoshBackward0")
 def cosh(g, out, x):
     return g * np.sinh(x)
 
 
-@tangent(np.cosh)
+@tangent(np.cosh, math.cosh)
 def cosh_jvp(out, x, dx):
     return dx * np.sinh(x)
 
 
-@rule(np.tanh, name="TanhBackward0")
+@rule(np.tanh, math.tanh, name="TanhBackward0")
 def tanh(g, out, x):
     return g * (1 - out * out)
 
 
-@tangent(np.tanh)
+@tangent(np.tanh, math.tanh)
 def tanh_jvp(out, x, dx):
     return dx * (1 - out * out)
 

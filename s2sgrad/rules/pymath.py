@@ -2,8 +2,10 @@
 
 Takes: ``math.exp``, ``math.log`` ... and ``abs``, ``float``, ``max``, ``min``,
 ``sum`` as a compiled function calls them on floats or arrays. Gives: their
-adjoints (and forward rules) in the one table, so ``math.exp(x)`` differentiates like ``np.exp(x)``;
-``len``, ``range``, ``int``, ``bool`` and rounding are declared without gradient.
+adjoints (and forward rules) in the one table; ``len``, ``range``, ``int``,
+``bool`` and rounding are declared without gradient. The ``math`` functions that
+mirror a NumPy ufunc (``math.exp``, ``math.sin``, ...) share that ufunc's record in
+``elementwise``, so ``math.exp(x)`` differentiates like ``np.exp(x)`` by construction.
 Invariant: adjoints use only ``np`` and ``math``, so they stay templates the
 compiler can inline.
 """
@@ -15,26 +17,6 @@ import numpy as np
 from .registry import nondifferentiable, rule, tangent
 
 
-@rule(math.exp, name="ExpBackward0")
-def exp(g, out, x):
-    return g * out
-
-
-@tangent(math.exp)
-def exp_jvp(out, x, dx):
-    return dx * out
-
-
-@rule(math.expm1, name="Expm1Backward0")
-def expm1(g, out, x):
-    return g * (out + 1)
-
-
-@tangent(math.expm1)
-def expm1_jvp(out, x, dx):
-    return dx * (out + 1)
-
-
 @rule(math.log, wrt=("x",), name="LogBackward0")
 def log(g, out, x, base=None):
     return g / x if base is None else g / (x * math.log(base))
@@ -43,136 +25,6 @@ def log(g, out, x, base=None):
 @tangent(math.log)
 def log_jvp(out, x, base=None, *, dx):
     return dx / x if base is None else dx / (x * math.log(base))
-
-
-@rule(math.log1p, name="Log1PBackward0")
-def log1p(g, out, x):
-    return g / (1 + x)
-
-
-@tangent(math.log1p)
-def log1p_jvp(out, x, dx):
-    return dx / (1 + x)
-
-
-@rule(math.log2, name="Log2Backward0")
-def log2(g, out, x):
-    return g / (x * math.log(2))
-
-
-@tangent(math.log2)
-def log2_jvp(out, x, dx):
-    return dx / (x * math.log(2))
-
-
-@rule(math.log10, name="Log10Backward0")
-def log10(g, out, x):
-    return g / (x * math.log(10))
-
-
-@tangent(math.log10)
-def log10_jvp(out, x, dx):
-    return dx / (x * math.log(10))
-
-
-@rule(math.sqrt, name="SqrtBackward0")
-def sqrt(g, out, x):
-    return g / (2 * out)
-
-
-@tangent(math.sqrt)
-def sqrt_jvp(out, x, dx):
-    return dx / (2 * out)
-
-
-@rule(math.sin, name="SinBackward0")
-def sin(g, out, x):
-    return g * math.cos(x)
-
-
-@tangent(math.sin)
-def sin_jvp(out, x, dx):
-    return dx * math.cos(x)
-
-
-@rule(math.cos, name="CosBackward0")
-def cos(g, out, x):
-    return -g * math.sin(x)
-
-
-@tangent(math.cos)
-def cos_jvp(out, x, dx):
-    return -dx * math.sin(x)
-
-
-@rule(math.tan, name="TanBackward0")
-def tan(g, out, x):
-    return g * (1 + out * out)
-
-
-@tangent(math.tan)
-def tan_jvp(out, x, dx):
-    return dx * (1 + out * out)
-
-
-@rule(math.tanh, name="TanhBackward0")
-def tanh(g, out, x):
-    return g * (1 - out * out)
-
-
-@tangent(math.tanh)
-def tanh_jvp(out, x, dx):
-    return dx * (1 - out * out)
-
-
-@rule(math.sinh, name="SinhBackward0")
-def sinh(g, out, x):
-    return g * math.cosh(x)
-
-
-@tangent(math.sinh)
-def sinh_jvp(out, x, dx):
-    return dx * math.cosh(x)
-
-
-@rule(math.cosh, name="CoshBackward0")
-def cosh(g, out, x):
-    return g * math.sinh(x)
-
-
-@tangent(math.cosh)
-def cosh_jvp(out, x, dx):
-    return dx * math.sinh(x)
-
-
-@rule(math.atan, name="AtanBackward0")
-def atan(g, out, x):
-    return g / (1 + x * x)
-
-
-@tangent(math.atan)
-def atan_jvp(out, x, dx):
-    return dx / (1 + x * x)
-
-
-@rule(math.asin, name="AsinBackward0")
-def asin(g, out, x):
-    return g / math.sqrt(1 - x * x)
-
-
-@tangent(math.asin)
-def asin_jvp(out, x, dx):
-    return dx / math.sqrt(1 - x * x)
-
-
-@rule(math.acos, name="AcosBackward0")
-def acos(g, out, x):
-    return -g / math.sqrt(1 - x * x)
-
-
-@tangent(math.acos)
-def acos_jvp(out, x, dx):
-    return -dx / math.sqrt(1 - x * x)
 
 
 @rule(math.pow, name="PowBackward0")

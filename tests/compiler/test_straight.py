@@ -77,6 +77,13 @@ def math_fns(s):
     return math.exp(s) + math.log(s + 3) * math.sin(s) + math.sqrt(s * s + 1) + math.cos(s)
 
 
+def more_math_fns(s):
+    # Every math function that shares its NumPy ufunc's rule record.
+    return (math.tan(s) + math.tanh(s) * math.sinh(s) + math.cosh(s) + math.atan(s)
+            + math.asin(s / 2) * math.acos(s / 3) + math.expm1(s) + math.log1p(s)
+            + math.log2(s + 1) + math.log10(s + 2))
+
+
 def builtins_fns(x, s):
     return abs(s) + float(np.sum(x)) + max(s, 2 * s) + min(s, 2 * s) + len(x) * s
 
@@ -159,6 +166,8 @@ def test_spellings_resolve_to_one_rule():
 
 def test_math_functions():
     check(math_fns, 0.8)
+    check(more_math_fns, 0.8)
+    check(more_math_fns, 0.3)
 
 
 def test_builtins():

@@ -91,8 +91,11 @@ _COVERAGE_MODULES = ("arith", "elementwise", "reduce", "shape", "linalg", "facto
 
 def test_every_numpy_rule_has_a_spec():
     covered = {id(s.primal) for s in SPECS}
+    # math.* functions share their ufunc's record; they are checked on floats in
+    # tests/compiler (test_math_functions) and tests/forward.
     missing = sorted(r.name + ":" + getattr(r.primal, "__name__", "?") for r in RULES.values()
                      if r.adjoint.__module__.rsplit(".", 1)[-1] in _COVERAGE_MODULES
+                     and getattr(r.primal, "__module__", None) != "math"
                      and id(r.primal) not in covered)
     assert not missing
 

@@ -204,7 +204,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
 # ---------------------------------------------------------------- torch.autograd.functional
 
 def _as_inputs(inputs, arg_name: str, fn_name: str) -> tuple[bool, tuple]:
-    is_tuple = isinstance(inputs, (tuple, list))
+    is_tuple = isinstance(inputs, tuple)           # as PyTorch: a list is not a tuple
     items = tuple(inputs) if is_tuple else (inputs,)
     for i, el in enumerate(items):
         if not isinstance(el, Tensor):

@@ -8,7 +8,7 @@ Gives: three kinds of declaration, which a ``create_graph=True`` backward
 * **rules** for the linear helpers (a helper's adjoint is the transpose of what
   it does: ``unbroadcast_to``'s is a broadcast, ``expand_reduced``'s a sum,
   ``scatter_add``'s a gather, ``cumsum_grad``'s a cumsum, ``_avg_pool_grad``'s
-  the pooling itself, ``_conv_grads``' two convolutions);
+  the pooling itself);
 * **composites** for helpers whose derivative is best left to the operations
   they are made of (``var_grad``, ``_bn_grads``, ``det_grad``, ``einsum_grad``...):
   ``composite(helper)(impl)`` says that ``impl``, which computes exactly what
@@ -33,6 +33,7 @@ from . import elementwise_helpers as eh
 from . import factories as fa
 from . import linalg_helpers as lh
 from . import nn as nn_rules
+from .nn import norm as nn_norm
 from . import pymath  # noqa: F401  (registers max, min, float, ...: templates call them)
 from . import reduce_helpers as rh
 from . import shape_helpers as sh
@@ -108,7 +109,7 @@ nondifferentiable(require_nonzero, require_conditioned, norm_axis, shape_of, zer
                   lh.einsum_labels, lh.dot_subscripts, lh.inner_subscripts,
                   lh.tensordot_subscripts, fa._fractions, nn_rules._bn_axes,
                   nn_rules._bn_shape, nn_rules._pair, nn_rules._pool_geometry,
-                  nn_rules._conv_geometry)
+                  nn_rules._conv_geometry, nn_norm._check_bn)
 
 
 # ---------------------------------------------------------------- broadcasting and reductions
@@ -309,17 +310,6 @@ def as4d_adjoint(g, out, x):
     return np.reshape(g, np.shape(x))
 
 
-@rule(nn_rules._conv_grads, wrt=("h", "x", "w"), name="ConvolutionBackwardBackward0")
-def conv_grads_adjoint(g, out, h, x, w, stride, padding, dilation, groups):
-    # gx = conv^T(h, w) and gw = corr(x, h) are bilinear: <ux, gx> = <h, conv(ux, w)>
-    # and <uw, gw> = <h, conv(x, uw)>, whose gradients are conv_grads again.
-    gh = (nn_rules.conv2d(g[0], w, None, stride, padding, dilation, groups)
-          + nn_rules.conv2d(x, g[1], None, stride, padding, dilation, groups))
-    gx = nn_rules._conv_grads(h, x, g[1], stride, padding, dilation, groups)
-    gw = nn_rules._conv_grads(h, g[0], w, stride, padding, dilation, groups)
-    return gh, gx[0], gw[1]
-
-
 def max_pool_select(u, out, x, kernel_size, stride, padding, dilation, ceil_mode):
     """``u`` (shaped like the pooled input) read at each window's first maximum:
     the transpose of ``_max_pool_grad``'s scatter."""
@@ -404,8 +394,9 @@ def exclusive_products_composite(a, axis):
 
 @composite(rh.cumprod_grad)
 def cumprod_grad_composite(g, a, out, axis):
-    """revcumsum(g * out) / a: the zero-free form; with a zero the masks that make
-    the first-order gradient exact have no derivative, so that case is refused."""
+    """revcumsum(g out) / a: the zero-free form. At a zero, the masks that make the
+    first derivative exact have no derivative of this form: the value then comes from
+    ``cumprod_grad`` itself, in a node that refuses to be differentiated."""
     a = np.asarray(a) * require_nonzero(a, "the second derivative of cumprod")
     return rh.cumsum_grad(g * out, np.shape(a), axis) / a
 

@@ -440,7 +440,8 @@ def _retain(n, k, g, graph: bool = False):
         if t is not None:
             from .tensor import Tensor
             if graph:
-                t._grad = g if t._grad is None else t._grad + g
+                # As PyTorch: a copy (CloneBackward0 when it has a history), then sums.
+                t._grad = g.clone() if t._grad is None else t._grad + g
             elif t._grad is None:
                 t._grad = Tensor._wrap(np.array(g, copy=True))
             else:

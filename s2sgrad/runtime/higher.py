@@ -123,7 +123,10 @@ class Dispatch:
             if kind == "composite":
                 if self.impl is None:
                     self.impl = tensorize(H.composite_of(self.fn))
-                return self.impl(*args, **kwargs)
+                try:
+                    return self.impl(*args, **kwargs)
+                except NotImplementedError as e:
+                    return _refusing(self.fn, args, kwargs, e)
             if kind is None:
                 raise NotImplementedError(
                     f"{_name(self.fn)} has no gradient rule, so a derivative through it "
@@ -133,6 +136,25 @@ class Dispatch:
 
     def __repr__(self) -> str:
         return f"<dispatch {_name(self.fn)} ({self.kind})>"
+
+
+def _refusing(fn, args, kwargs, error: NotImplementedError):
+    """``fn``'s exact value, from a node that raises ``error`` only if a gradient is
+    asked of it: a composite form that cannot be differentiated at this point must not
+    stop the values (the first-order gradient) from being computed."""
+    from .ops import apply_custom
+    out = fn(*[_plain(a) for a in args], **{k: _plain(v) for k, v in kwargs.items()})
+    if isinstance(out, list):
+        out = tuple(out)
+    if isinstance(out, tuple) and any(o is None for o in out):
+        raise error
+    inputs = [x for a in list(args) + list(kwargs.values())
+              for x in (a if type(a) is list or type(a) is tuple else (a,))]
+
+    def refuse(gs):
+        raise NotImplementedError(str(error)) from error
+
+    return apply_custom("NotImplemented", refuse, inputs, out, higher=refuse)
 
 
 _DISPATCH: dict[int, Dispatch] = {}

@@ -73,6 +73,8 @@ def _has_f64(args) -> bool:
                 return True
         elif isinstance(a, (list, tuple)) and _has_f64(a):
             return True
+        elif isinstance(a, np.dtype) and a == _F64:
+            return True                  # a cast asked for float64 (``x.double()``)
     return False
 
 

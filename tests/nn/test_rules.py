@@ -103,6 +103,19 @@ def test_conv2d_gradient_of_gradient(xs, ws, kw):
     assert gradgradcheck(lambda a, b: F.conv2d(a, b, None, **kw), (x, w))
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_gradient_of_gradient(training):
+    # The adjoint is written with operators only, so it runs on Tensors too.
+    from s2sgrad.autograd.gradcheck import gradgradcheck
+    from s2sgrad.nn import functional as F
+    from s2sgrad.runtime.tensor import Tensor
+    x, w, b = (Tensor._wrap(_x(*s)).requires_grad_() for s in ((3, 2, 3, 3), (2,), (2,)))
+    rm, rv = Tensor._wrap(_x(2)), Tensor._wrap(RNG.uniform(1, 2, 2))
+    assert gradgradcheck(lambda x, w, b: F.batch_norm(x, None if training else rm,
+                                                      None if training else rv, w, b,
+                                                      training), (x, w, b))
+
+
 @pytest.mark.parametrize("xs,kw", POOL + [((1, 1, 6, 6), {"kernel_size": 2, "dilation": 2})])
 def test_max_pool2d_gradient(xs, kw):
     assert check_rule(R.max_pool2d, [_distinct(*xs)], kw)

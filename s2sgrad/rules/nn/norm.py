@@ -56,15 +56,23 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
         raise RuntimeError("running_mean must be defined in evaluation mode")
     shape = _bn_shape(x)
     if training:
-        mean, var = _batch_stats(x)
+        m = x.size // x.shape[1]
+        mean = x.mean(axis=_bn_axes(x))
+        # The centred input becomes the output in place: one full-size array, not three.
+        out = x - mean.astype(x.dtype).reshape(shape)
+        var = _channel_dot(out, out) / m
         if running_mean is not None:
-            n = x.size // x.shape[1]
             running_mean *= 1 - momentum
             running_mean += momentum * mean
             running_var *= 1 - momentum
-            running_var += (momentum * n / (n - 1)) * var
-    else:
-        mean, var = running_mean, running_var
+            running_var += (momentum * m / (m - 1)) * var
+        invstd = 1.0 / np.sqrt(var + eps)
+        scale = invstd if weight is None else weight * invstd
+        out *= scale.astype(x.dtype).reshape(shape)
+        if bias is not None:
+            out += bias.astype(x.dtype).reshape(shape)
+        return out
+    mean, var = running_mean, running_var
     invstd = 1.0 / np.sqrt(var + eps)
     scale = invstd if weight is None else weight * invstd
     shift = -mean * scale if bias is None else bias - mean * scale
@@ -74,23 +82,31 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
 
 
 def _bn_grads(g, x, weight, running_mean, running_var, training, eps):
+    """(grad x, grad weight, grad bias) of ``batch_norm`` for the output cotangent ``g``.
+
+    With xc = x - mean, a = weight * invstd and m values per channel:
+    gb = sum g, gw = invstd * sum(g * xc), and in training
+    gx = a * (g - gb/m - xc * invstd * gw/m), else gx = a * g.
+    Written with operators only (no ``out=``), so it also runs on Tensors; nothing is
+    modified in place after an operation has read it.
+    """
     shape = _bn_shape(x)
     axes = _bn_axes(x)
-    mean, var = _batch_stats(x) if training else (running_mean, running_var)
+    mean = x.mean(axis=axes) if training else running_mean
+    xc = x - mean.astype(x.dtype).reshape(shape)
+    m = x.size // x.shape[1]
+    var = _channel_dot(xc, xc) / m if training else running_var
     invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
-    xhat = x - mean.astype(x.dtype).reshape(shape)
-    xhat *= invstd.reshape(shape)
     gb = g.sum(axis=axes)
-    gw = _channel_dot(g, xhat)
-    w = invstd if weight is None else weight * invstd
+    gw = _channel_dot(g, xc) * invstd
+    a = invstd if weight is None else weight * invstd
     if training:
-        m = x.size // x.shape[1]
-        xhat *= (gw / m).reshape(shape)
-        gx = g - xhat
+        gx = xc * (invstd * gw / -m).reshape(shape)
+        gx += g
         gx -= (gb / m).reshape(shape)
-        gx *= w.reshape(shape)
+        gx *= a.reshape(shape)
     else:
-        gx = g * w.reshape(shape)
+        gx = g * a.reshape(shape)
     return gx, gw, gb
 
 

@@ -7,8 +7,9 @@ source compiled once more with every free name bound to its dispatcher
 (``dispatch``), and operators, ``x.shape``-style attributes and ``x.sum(...)``-
 style methods rewritten to dispatchers, so they keep NumPy's meaning on
 Tensors; ``apply_node(node, g)``, one node's backward on Tensors (what a
-``create_graph=True`` backward runs); ``call_names``/``uncovered`` to walk
-every template in the tests.
+``create_graph=True`` backward runs); ``retraced(fn, args)``, that backward for
+a compiled function's node; ``call_names``/``uncovered`` to walk every
+template in the tests.
 Invariant: the adjoint that runs is the template the plain backward compiles,
 read on the node's saved values each tied (as a Tensor) to where it came from,
 so the gradient depends on them in the graph exactly as in value.
@@ -35,7 +36,7 @@ from .dispatch import (_AUGMENTED, _BINOPS, _COMPARE, _UNARY, METHODS, _attr, _m
 from .tensor import Tensor
 
 __all__ = ["METHODS", "tensor_adjoint", "tensorize", "dispatcher", "call_names", "uncovered",
-           "apply_node"]
+           "apply_node", "retraced"]
 
 
 # ---------------------------------------------------------------- the source rewrite
@@ -198,7 +199,12 @@ def tensorize(fn: Callable) -> Callable:
     """``fn`` (a plain function of arrays) compiled to run on Tensors, recorded."""
     f = _TENSORIZED.get(fn)
     if f is None:
-        f = _TENSORIZED[fn] = _compile(_parse(fn), fn.__globals__, f"<tensor {_name(fn)}>")
+        glb = fn.__globals__
+        if fn.__closure__:
+            # A closure's free variables are read like globals (their values now).
+            glb = dict(glb)
+            glb.update(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__)))
+        f = _TENSORIZED[fn] = _compile(_parse(fn), glb, f"<tensor {_name(fn)}>")
     return f
 
 
@@ -417,3 +423,27 @@ def apply_node(n, g) -> list:
                 gin = tuple(out)
         res = list(gin)
     return res
+
+
+def retraced(fn: Callable, args) -> Callable:
+    """A Tensor backward for a compiled function's node (``apply_custom(..., higher=)``).
+
+    ``fn`` is the plain NumPy function the node computes; the backward reruns it on
+    the argument Tensors (``tensorize``: every call recorded) and takes the
+    vector-Jacobian product with ``create_graph``, so a gradient of the compiled
+    function can be differentiated again. Gradients align with ``args``.
+    """
+    def backward(gs):
+        from ..autograd.functional import grad
+        wanted = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a._requires_grad]
+        out = tensorize(fn)(*args)
+        outs = out if isinstance(out, tuple) else (out,)
+        pairs = [(o, g) for o, g in zip(outs, gs) if isinstance(o, Tensor) and o._requires_grad]
+        res = [None] * len(args)
+        if pairs and wanted:
+            grads = grad([o for o, _ in pairs], [args[i] for i in wanted],
+                         [g for _, g in pairs], create_graph=True, allow_unused=True)
+            for i, g in zip(wanted, grads):
+                res[i] = g
+        return tuple(res)
+    return backward

@@ -669,3 +669,34 @@ def test_functional_hessian_and_jacobian_equal_torch():
         for p, q in zip(flat(ours), flat(theirs)):
             assert tuple(p.shape) == tuple(q.shape)
             np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-10, atol=1e-12)
+
+
+_SCALE = 0.5
+
+
+def _compiled_like(x, w):
+    # A plain NumPy function with a loop and a global, as a compiled node computes it.
+    h = np.tanh(x @ w)
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(h * h) * (i + _SCALE)
+    return s
+
+
+def test_a_compiled_node_retraced_on_tensors_differentiates_again():
+    rng = _rng("retraced")
+    x, w = _t(rng.standard_normal((3, 4))), _t(rng.standard_normal((4, 2)))
+    out = np.asarray(_compiled_like(x.detach().numpy(), w.detach().numpy()))
+    y = apply_custom("FBackward", lambda gs: (None, None), [x, w], out,
+                     higher=higher.retraced(_compiled_like, [x, w]))
+    g = autograd.grad(y, [x, w], create_graph=True)
+    v = [rng.standard_normal((3, 4)), rng.standard_normal((4, 2))]
+    hv = autograd.grad(g, [x, w], grad_outputs=[_t(a, False) for a in v])
+
+    def direct(a, b):              # the same function written with Tensor methods
+        h = (a @ b).tanh()
+        return (h * h).sum() * _SCALE + (h * h).sum() * (1 + _SCALE)
+    g_ref = autograd.grad(direct(x, w), [x, w], create_graph=True)
+    hv_ref = autograd.grad(g_ref, [x, w], grad_outputs=[_t(a, False) for a in v])
+    for a, b in zip(list(g) + list(hv), list(g_ref) + list(hv_ref)):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)

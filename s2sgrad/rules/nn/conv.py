@@ -101,7 +101,7 @@ def _correlate(x4, w, pads, s, d, ho, wo, groups):
     if groups == 1 and _is_pointwise(kh, kw, s, pads):
         np.matmul(w.reshape(o, c), x4.reshape(n, c, npix), out=out.reshape(n, o, npix))
         return out
-    xp = _pad(x4, pads)
+    xp = _pad(x4, pads, slot="xpad")
     per_sample = groups == 1 and npix >= _WIDE
     chunks = _chunks(n, kg * groups * npix * x4.itemsize, _CHUNK_BYTES)
     buf = _scratch("cols", kg * groups * npix * (chunks[0][1] - chunks[0][0]), x4.dtype)
@@ -192,7 +192,7 @@ def _conv_weight_grad(h, x, wshape, stride=1, padding=0, dilation=1, groups=1):
     n = x4.shape[0]
     npix, kg = ho * wo, cg * kh * kw
     dt = np.result_type(h, x)
-    xp = _pad(x4, pads)
+    xp = _pad(x4, pads, slot="xpad")
     gw = None
     chunks = _chunks(n, kg * groups * npix * x4.itemsize, _CHUNK_BYTES)
     buf = _scratch("cols", kg * groups * npix * (chunks[0][1] - chunks[0][0]), x4.dtype)

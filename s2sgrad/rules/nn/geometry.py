@@ -56,13 +56,25 @@ def _conv_pads(padding, hw, kernel, dilation, stride) -> tuple:
     return (ph, ph, pw, pw)
 
 
-def _pad(x, pads, value=0.0):
-    """``x`` (N, C, H, W) padded on H and W; the input itself when no padding is needed."""
+def _pad(x, pads, value=0.0, slot: str | None = None):
+    """``x`` (N, C, H, W) padded on H and W; the input itself when no padding is needed.
+
+    With ``slot``, the padded copy lives in that scratch buffer (valid until the next call
+    for the same slot) and only its border is filled: for kernels that read it at once.
+    """
     t, b, left, r = pads
     if not (t or b or left or r):
         return x
     n, c, h, w = x.shape
-    xp = np.full((n, c, h + t + b, w + left + r), value, dtype=x.dtype)
+    shape = (n, c, h + t + b, w + left + r)
+    if slot is None:
+        xp = np.full(shape, value, dtype=x.dtype)
+    else:
+        xp = _scratch(slot, n * c * shape[2] * shape[3], x.dtype).reshape(shape)
+        xp[:, :, :t] = value
+        xp[:, :, t + h:] = value
+        xp[:, :, t:t + h, :left] = value
+        xp[:, :, t:t + h, left + w:] = value
     xp[:, :, t:t + h, left:left + w] = x
     return xp
 

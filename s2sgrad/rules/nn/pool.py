@@ -55,7 +55,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     x = input
     k, s, _p, d, pads, ho, wo = _pool_geometry(x, kernel_size, stride, padding, dilation,
                                               ceil_mode)
-    xp = _pad(_as4d(x), pads, -np.inf)
+    xp = _pad(_as4d(x), pads, -np.inf, slot="xpad")
     n, c = xp.shape[:2]
     out = np.empty((n, c, ho * wo), dtype=x.dtype)
     for n0, n1 in _chunks(n, c * k[0] * k[1] * ho * wo * x.itemsize, _CHUNK_BYTES):
@@ -68,7 +68,7 @@ def _max_pool_grad(g, out, x, kernel_size, stride, padding, dilation, ceil_mode)
     k, s, _p, d, pads, ho, wo = _pool_geometry(x, kernel_size, stride, padding, dilation,
                                               ceil_mode)
     x4 = _as4d(x)
-    xp = _pad(x4, pads, -np.inf)
+    xp = _pad(x4, pads, -np.inf, slot="xpad")
     n, c = xp.shape[:2]
     kk, npix = k[0] * k[1], ho * wo
     out3 = _as4d(out).reshape(n, c, npix)

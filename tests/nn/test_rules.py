@@ -37,6 +37,7 @@ CONV = [  # (x shape, w shape, bias, kwargs)
     ((1, 2, 7, 6), (3, 2, 3, 2), True, {"padding": (2, 1), "dilation": (1, 2)}),
     ((2, 1, 18, 17), (2, 1, 3, 3), True, {"padding": 1}),            # one matmul per sample
     ((1, 1, 33, 32), (2, 1, 3, 3), False, {"stride": 2, "padding": 1}),
+    ((1, 16, 1, 2), (16, 16, 3, 3), False, {"padding": 1}),          # filter >> image
 ]
 
 POOL = [  # (x shape, kwargs)

@@ -32,6 +32,7 @@ from .geometry import (_CHUNK_BYTES, _as4d, _chunks, _conv_pads, _pad, _pair, _s
 # Below this many output pixels per image the (K, N*L) layout is used (measured on
 # ResNet-18's 7x7 and 14x14 layers: one wide matmul is up to 25% faster than N narrow ones).
 _WIDE = 256
+_FLIP_MAX = 64
 
 
 def _conv_geometry(xshape, wshape, stride, padding, dilation):
@@ -145,9 +146,12 @@ def _conv_input_grad(h, w, xshape, stride=1, padding=0, dilation=1, groups=1):
     n, c, hh, ww = xs
     o, cg, kh, kw = w.shape
     full = (d[0] * (kh - 1), d[0] * (kh - 1), d[1] * (kw - 1), d[1] * (kw - 1))
-    if groups == 1 and s == (1, 1) and all(p <= f for p, f in zip(pads, full)):
+    if (groups == 1 and s == (1, 1) and all(p <= f for p, f in zip(pads, full))
+            and w.size <= _FLIP_MAX * h4.size):
         # Stride 1: a correlation of h, padded to the full size, with the flipped filter
         # whose in/out channels are swapped; (d*(k-1) - p) keeps exactly the input's size.
+        # Flipping copies the filter, which costs more than the col2im scatter it saves
+        # only when the filter dwarfs the images (measured: 512 channels on 2x2 images).
         wf = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
         gp = tuple(f - p for p, f in zip(pads, full))
         gx = _correlate(h4, wf, gp, s, d, hh, ww, 1)

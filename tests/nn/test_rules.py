@@ -60,6 +60,7 @@ def test_conv2d_in_chunks_of_samples(monkeypatch):
     # Batches whose columns exceed the scratch budget are unfolded a few samples at a time.
     from s2sgrad.rules.nn import conv
     monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(conv, "_MIN_COLS", 1)
     for xs, ws, kw in [((3, 2, 17, 16), (3, 2, 3, 3), {"padding": 1}),
                        ((3, 2, 9, 8), (4, 2, 3, 3), {"stride": 2, "padding": 1}),
                        ((3, 4, 6, 6), (4, 2, 3, 3), {"groups": 2})]:

@@ -99,9 +99,10 @@ def _windows(xp, kh, kw, s, d, ho, wo):
         (sn, sc, d[0] * sh, d[1] * sw, s[0] * sh, s[1] * sw), writeable=False)
 
 
-# Columns are built and consumed a few samples at a time, in per-thread scratch buffers that
-# live across calls: the column matrix (kh*kw times the input) never exists for the whole
-# batch, and fresh multi-megabyte arrays (whose first touch costs page faults) are avoided.
+# Unfolded windows are built and consumed a few samples at a time, in per-thread scratch
+# buffers that live across calls: the unfolded array (kh*kw times the input) never exists
+# for the whole batch, and fresh multi-megabyte arrays (whose first touch costs page faults)
+# are avoided. Convolution sets its own, smaller budget.
 _CHUNK_BYTES = 32 << 20
 _SCRATCH = threading.local()
 
@@ -116,8 +117,8 @@ def _scratch(slot: str, size: int, dtype) -> np.ndarray:
     return buf[:size]
 
 
-def _chunks(n: int, per_sample: int, budget: int) -> list[tuple[int, int]]:
-    """Sample ranges [n0, n1) covering n samples, each within ``budget`` bytes (at least one
-    sample per range)."""
-    step = max(1, min(n, budget // max(per_sample, 1)))
+def _chunks(n: int, per_sample: int, budget: int, least: int = 1) -> list[tuple[int, int]]:
+    """Sample ranges [n0, n1) covering n samples, each within ``budget`` bytes, but of at
+    least ``least`` samples (and at least one)."""
+    step = max(1, least, min(n, budget // max(per_sample, 1)))
     return [(i, min(n, i + step)) for i in range(0, n, step)]

@@ -84,12 +84,13 @@ def _im2col(xp, n0, n1, kh, kw, s, d, ho, wo, buf, per_sample):
     (C*kh*kw, nc*ho*wo), written into ``buf``."""
     nc, c = n1 - n0, xp.shape[1]
     size = c * kh * kw * nc * ho * wo
-    if per_sample:
+    if per_sample or nc == 1:   # for one sample the two layouts are the same
         # One copy of the (nc, C, kh, kw, ho, wo) window view: NumPy orders that copy
         # itself, measured twice as fast as one copy per kernel offset.
         cols = buf[:size].reshape(nc, c, kh, kw, ho, wo)
         np.copyto(cols, _windows(xp[n0:n1], kh, kw, s, d, ho, wo))
-        return cols.reshape(nc, c * kh * kw, ho * wo)
+        return cols.reshape((nc, c * kh * kw, ho * wo) if per_sample
+                            else (c * kh * kw, ho * wo))
     cols = buf[:size].reshape(c, kh, kw, nc, ho, wo)
     src = xp[n0:n1].transpose(1, 0, 2, 3)
     for i in range(kh):

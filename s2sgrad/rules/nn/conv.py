@@ -5,8 +5,9 @@ Gives: the cross-correlation ``F.conv2d`` computes, and its adjoint as two separ
 statements (input gradient, weight gradient), so a node that needs only one of them (the
 first layer of a network needs no input gradient) computes only that one.
 
-How: im2col + BLAS. A chunk of samples is unfolded into a reused scratch buffer, one strided
-copy per kernel offset, then multiplied by the (O, C*kh*kw) filter matrix:
+How: im2col + BLAS. A chunk of samples is unfolded into a reused scratch buffer (one copy
+of a strided view of every window; one copy per kernel offset for the (K, nc*L) layout),
+then multiplied by the (O, C*kh*kw) filter matrix:
 
 * per-sample layout (nc, K, L) when the image is large: ``W @ cols`` writes (nc, O, L),
   which IS the NCHW output, so no transpose follows;
@@ -32,6 +33,8 @@ from .geometry import (_as4d, _chunks, _conv_pads, _pad, _pair, _scratch,
 # Below this many output pixels per image the (K, N*L) layout is used (measured on
 # ResNet-18's 7x7 and 14x14 layers: one wide matmul is up to 25% faster than N narrow ones).
 _WIDE = 256
+# The input gradient flips the filter unless it has this many times more entries than the
+# output gradient (see ``_conv_input_grad``).
 _FLIP_MAX = 64
 # Columns are unfolded a few samples at a time: a chunk small enough to stay in cache
 # between the copy that writes it and the matmul that reads it (measured: up to 10% faster

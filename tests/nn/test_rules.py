@@ -105,6 +105,12 @@ def test_conv2d_gradient_of_gradient(xs, ws, kw):
     assert gradgradcheck(lambda a, b: F.conv2d(a, b, None, **kw), (x, w))
 
 
+@pytest.mark.parametrize("shape", [(2, 3), (2, 3, 4), (1, 2, 3, 4)])
+def test_channel_sum_gradient(shape):
+    from s2sgrad.rules.nn import norm
+    assert check_rule(norm._channel_sum, [_x(*shape)])
+
+
 @pytest.mark.parametrize("training", [True, False])
 def test_batch_norm_gradient_of_gradient(training):
     # The adjoint is written with operators only, so it runs on Tensors too.

@@ -25,6 +25,19 @@ def _channel_dot(a, b):
     return np.einsum("ncl,ncl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
 
 
+def _channel_sum(a):
+    """Per-channel sum over every axis but 1 (einsum: measured twice as fast as ``sum``
+    over axes (0, 2, 3))."""
+    n, c = a.shape[:2]
+    return np.einsum("ncl->c", a.reshape(n, c, -1))
+
+
+@rule(_channel_sum, name="SumBackward1")
+def channel_sum_adjoint(g, out, a):
+    # A fresh array (not a broadcast view): the drivers may accumulate into it.
+    return np.reshape(g, _bn_shape(a)) * np.ones_like(a)
+
+
 def _batch_stats(x):
     """Per-channel mean and biased variance over every axis but 1."""
     axes = _bn_axes(x)
@@ -57,7 +70,7 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
     shape = _bn_shape(x)
     if training:
         m = x.size // x.shape[1]
-        mean = x.mean(axis=_bn_axes(x))
+        mean = _channel_sum(x) / m
         # The centred input becomes the output in place: one full-size array, not three.
         out = x - mean.astype(x.dtype).reshape(shape)
         var = _channel_dot(out, out) / m
@@ -87,26 +100,33 @@ def _bn_grads(g, x, weight, running_mean, running_var, training, eps):
     With xc = x - mean, a = weight * invstd and m values per channel:
     gb = sum g, gw = invstd * sum(g * xc), and in training
     gx = a * (g - gb/m - xc * invstd * gw/m), else gx = a * g.
-    Written with operators only (no ``out=``), so it also runs on Tensors; nothing is
-    modified in place after an operation has read it.
+    Runs on Tensors too (operators only; nothing modified in place after an operation has
+    read it); on arrays it reuses the centred input for the result.
     """
     shape = _bn_shape(x)
-    axes = _bn_axes(x)
-    mean = x.mean(axis=axes) if training else running_mean
-    xc = x - mean.astype(x.dtype).reshape(shape)
     m = x.size // x.shape[1]
+    fast = type(x) is np.ndarray and type(g) is np.ndarray
+    mean = (_channel_sum(x) / m if fast else x.mean(axis=_bn_axes(x))) if training \
+        else running_mean
+    xc = x - mean.astype(x.dtype).reshape(shape)
     var = _channel_dot(xc, xc) / m if training else running_var
     invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
-    gb = g.sum(axis=axes)
+    gb = _channel_sum(g) if fast else g.sum(axis=_bn_axes(x))
     gw = _channel_dot(g, xc) * invstd
     a = invstd if weight is None else weight * invstd
-    if training:
-        gx = xc * (invstd * gw / -m).reshape(shape)
-        gx += g
-        gx -= (gb / m).reshape(shape)
-        gx *= a.reshape(shape)
+    if not training:
+        return g * a.reshape(shape), gw, gb
+    coef = (invstd * gw / -m).reshape(shape)
+    # Arrays: the centred input becomes the gradient in place (no second full-size array).
+    # Tensors: a fresh product, since the dot above saved xc for its own backward.
+    if fast:
+        xc *= coef
+        gx = xc
     else:
-        gx = g * a.reshape(shape)
+        gx = xc * coef
+    gx += g
+    gx -= (gb / m).reshape(shape)
+    gx *= a.reshape(shape)
     return gx, gw, gb
 
 

@@ -2,7 +2,9 @@
 
 Takes: NCHW (or unbatched CHW) arrays and PyTorch's pooling options.
 Gives: what ``torch.nn.functional`` computes, on strided views of a padded copy, looping
-over kernel offsets (never over pixels).
+over kernel offsets (never over pixels). Max pooling first copies every window of a chunk
+of samples into one contiguous scratch array, so each offset's pass reads contiguous
+memory.
 Invariant: max pooling sends each window's gradient to its FIRST maximum in row-major
 order, and overlapping windows add up; average pooling divides as PyTorch does
 (``count_include_pad``, ``divisor_override``, ceil-mode windows clipped to the padding).

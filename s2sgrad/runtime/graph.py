@@ -354,7 +354,8 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
             outs = n.apply(g)
             if n.keeps and not retain_graph:
                 n.release()
-        for i, e in enumerate(n.edges):
+        i = 0
+        for e in n.edges:
             if e is not None:
                 nxt = e[0]
                 if outs is not None:
@@ -369,6 +370,7 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
                 deps[nxt] = c
                 if c == 0:
                     ready.append(nxt)
+            i += 1  # noqa: SIM113  (a counter is cheaper than enumerate on this hot path)
 
 
 def _run_graph(roots, grads, retain_graph, capture, accumulate) -> None:

@@ -117,16 +117,19 @@ def _var_positional(rule) -> int:
 
 def _needed(rule, args):
     """Mask of the rule's wrt params that require grad, or None if none does."""
-    vp = _VARPOS.get(rule)
-    if vp is None:
-        vp = _var_positional(rule)
-    if vp >= 0:
-        # ``einsum(subscripts, *operands)``: the operands are seen as one sequence.
-        args = tuple(args[:vp]) + (list(args[vp:]),)
+    wi = rule.wrt_index
+    if wi and len(args) > wi[-1] + 1:
+        # Arguments past the last differentiable one: ``einsum(subscripts, *operands)``'s
+        # operands are seen as one sequence (with one operand, nothing changes).
+        vp = _VARPOS.get(rule)
+        if vp is None:
+            vp = _var_positional(rule)
+        if vp >= 0:
+            args = tuple(args[:vp]) + (list(args[vp:]),)
     mask = []
     anyreq = False
     n = len(args)
-    for i in rule.wrt_index:
+    for i in wi:
         if i >= n:
             mask.append(False)
             continue
@@ -208,7 +211,8 @@ def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
     if vp >= 0:
         args = tuple(args[:vp]) + (list(args[vp:]),)
         nargs = len(args)
-    for k, i in enumerate(rule.wrt_index):
+    k = 0
+    for i in rule.wrt_index:
         a = args[i] if i < nargs else None
         if type(a) is list or type(a) is tuple:
             if layout is None:
@@ -218,6 +222,7 @@ def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
                          for x in a)
         else:
             edges.append(edge_of(a) if needed[k] else None)
+        k += 1  # noqa: SIM113  (a counter is cheaper than enumerate on this hot path)
     if layout is not None:
         layout = tuple(layout)
         fn = _flattening(fn, layout, len(rule.wrt))

@@ -37,7 +37,7 @@ class Node:
 
     __slots__ = ("fn", "args", "kwargs", "out", "edges", "saved", "broadcast", "freed",
                  "n_outputs", "out_meta", "keeps", "hooks", "prehooks", "tensor_hooks",
-                 "retained", "metadata", "spec", "__weakref__")
+                 "retained", "metadata", "__weakref__")
 
     def __init__(self, fn, args, kwargs, out, edges, saved, broadcast, n_outputs=1):
         self.fn = fn
@@ -58,8 +58,6 @@ class Node:
         self.tensor_hooks = None     # {output_nr: [hook, ...]} for non-leaf tensors
         self.retained = None         # {output_nr: weakref to tensor} (retain_grad)
         self.metadata = {}
-        # ``spec`` (set by ops, unset when impossible) says how to rerun the backward on
-        # Tensors for create_graph: (rule, mask, layout), or ("custom", fn, multi).
 
     # -- the PyTorch-facing surface -------------------------------------------------
     def name(self) -> str:

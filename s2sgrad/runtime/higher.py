@@ -33,6 +33,7 @@ from ..rules import torchlike as tl
 from ..rules.helpers import unbroadcast_to
 from .dispatch import (_AUGMENTED, _BINOPS, _COMPARE, _UNARY, METHODS, _attr, _method,
                        _name, _store, dispatcher)
+from .ops import SPECS
 from .tensor import Tensor
 
 __all__ = ["METHODS", "tensor_adjoint", "tensorize", "dispatcher", "call_names", "uncovered",
@@ -387,7 +388,7 @@ def apply_node(n, g) -> list:
         raise RuntimeError(SECOND_BACKWARD)
     if n.prehooks:
         g = n._run_prehooks(g)
-    spec = getattr(n, "spec", None)
+    spec = getattr(n.fn, "spec", None) or SPECS.get(n.fn)
     if spec is None:
         raise NotImplementedError(
             f"{type(n).__name__} has no backward that runs on Tensors, so create_graph=True "

@@ -159,16 +159,19 @@ class ArrayMeta:
 
 
 _PLANS: dict = {}
+# How a create_graph backward reruns a node's backward on Tensors, by the node's ``fn``:
+# (rule, mask, layout). A flattening or custom backward carries it as ``fn.spec``.
+SPECS: dict = {}
 
 
 def _plan(rule, needed, nargs):
     """What a node keeps of each argument, made once per (rule, mask, arity).
 
-    Returns ``(fn, drop, meta, save, keep_out, spec, vp)``: argument positions to
-    drop, to keep as shape/dtype only, and to keep with a version check; ``keep_out``
-    is 0 (drop), 1 (metadata) or 2 (value) for the output; ``spec`` tells a
-    create_graph backward which adjoint to rerun on Tensors (``Node.spec``); ``vp``
-    is the position of a var-positional parameter (``_var_positional``).
+    Returns ``(fn, drop, meta, save, keep_out, vp)``: argument positions to drop, to
+    keep as shape/dtype only, and to keep with a version check; ``keep_out`` is 0
+    (drop), 1 (metadata) or 2 (value) for the output; ``vp`` is the position of a
+    var-positional parameter (``_var_positional``). ``SPECS[fn]`` then tells a
+    create_graph backward which adjoint to rerun on Tensors.
     """
     key = (id(rule), needed, nargs)
     p = _PLANS.get(key)
@@ -183,12 +186,13 @@ def _plan(rule, needed, nargs):
         meta = tuple(i for i, q in enumerate(params) if q in uses and q not in reads)
         save = tuple(i for i, q in enumerate(params) if q in reads)
         keep_out = 2 if "out" in reads else 1 if "out" in uses else 0
-        p = _PLANS[key] = (fn, drop, meta, save, keep_out, (rule, needed, None), vp)
+        p = _PLANS[key] = (fn, drop, meta, save, keep_out, vp)
+        SPECS[fn] = (rule, needed, None)
     return p
 
 
 def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
-    fn, drop, meta, save, keep_out, spec, vp = _plan(rule, needed, len(arrays))
+    fn, drop, meta, save, keep_out, vp = _plan(rule, needed, len(arrays))
     saved = []
     kept = list(arrays)
     for i in drop:
@@ -226,13 +230,12 @@ def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
     if layout is not None:
         layout = tuple(layout)
         fn = _flattening(fn, layout, len(rule.wrt))
-        spec = (rule, needed, layout)
+        fn.spec = (rule, needed, layout)
     cls = _CLASSES.get(name or rule.name) or node_class(name or rule.name)
     node_out = out if keep_out == 2 else (
         ArrayMeta(out) if keep_out == 1 and type(out) is np.ndarray else None)
     node = cls(fn, tuple(kept), kwargs, node_out, tuple(edges), saved, rule.broadcast,
                n_outputs)
-    node.spec = spec
     if keep_out == 2 and res is not None:
         node.saved.append((res._vc, 0, out.dtype, out.shape, cls.__name__[:-9]
                            if cls.__name__.endswith("Backward0") else cls.__name__))
@@ -349,7 +352,7 @@ def apply_custom(name: str, backward, inputs, outputs, higher=None):
     node.out_meta = tuple((o.shape, o.dtype) for o in outs)
     node.keeps = True
     if higher is not None:
-        node.spec = ("custom", higher, multi)
+        fn.spec = ("custom", higher, multi)
     for k, t in enumerate(wrapped):
         if t._data.dtype.kind in "fc":
             t._requires_grad = True

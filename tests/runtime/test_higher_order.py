@@ -531,7 +531,7 @@ def test_a_wrong_second_derivative_is_caught(spec, monkeypatch):
 
     def bumped(r, mask):
         fn = right(r, mask)
-        if r is not target:
+        if r.adjoint is not target.adjoint:          # rules may share one adjoint
             return fn
 
         def wrong(*args, **kwargs):

@@ -3,10 +3,13 @@
 Takes: nodes recorded by ops (``ops.apply``) and compiled functions.
 Gives: ``Node`` (PyTorch-named subclasses such as ``AddBackward0``),
 ``AccumulateGrad`` for leaves, and ``run_backward`` which walks the graph in
-dependency order without recursion, so chains of 100,000 ops work.
+dependency order without recursion, so chains of 100,000 ops work. With
+``create_graph`` the same walk runs on Tensor cotangents, each node's backward
+rerun on Tensors (``higher.apply_node``), so the gradients have a graph too.
 Invariant: a node's saved values are read only after their version counters are
 checked; a freed node raises PyTorch's "backward through the graph a second
-time" error instead of producing a wrong gradient.
+time" error instead of producing a wrong gradient. Nodes keep arrays, never the
+Tensors they came from: a create_graph backward rebuilds those from the edges.
 """
 from __future__ import annotations
 

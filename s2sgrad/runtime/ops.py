@@ -2,8 +2,10 @@
 
 Takes: a primal callable with a rule in the table and its arguments (Tensors,
 arrays, Python values, or lists of Tensors for sequence parameters).
-Gives: ``apply`` (one op), ``apply_inplace`` (the same op written into its first
-argument), ``apply_custom`` (a compiled function as ONE node).
+Gives: ``apply`` (one op; a tuple or list result gives one Tensor per output),
+``apply_inplace`` (the same op written into its first argument), ``apply_custom``
+(a compiled function as ONE node), and ``SPECS``: for each node's backward, the
+rule and mask a create_graph backward reruns on Tensors.
 Invariant: a node is recorded only when grad mode is on and some differentiable
 argument requires grad; it keeps only the arrays its specialised adjoint reads.
 """

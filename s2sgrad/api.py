@@ -137,7 +137,10 @@ class GradFunction:
             for i, g in zip(positions, grads):
                 res[i] = None if g is None else _as_input_kind(g, arrays[i])
             return tuple(res)
-        return ops.apply_custom(self.node_name, backward, list(args), out)
+        from .runtime.higher import retraced
+        # ``higher`` reruns the function on Tensors when a backward asks for create_graph.
+        return ops.apply_custom(self.node_name, backward, list(args), out,
+                                higher=retraced(self.fn, list(args)))
 
     @property
     def source(self) -> str:

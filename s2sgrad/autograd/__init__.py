@@ -1,4 +1,4 @@
 """``s2sgrad.autograd``: backward, grad, gradcheck, grad modes."""
 from ..runtime.grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
 from .functional import backward, grad  # noqa: F401
-from .gradcheck import gradcheck  # noqa: F401
+from .gradcheck import gradcheck, gradgradcheck  # noqa: F401

@@ -251,8 +251,9 @@ def test_every_rule_has_a_forward_rule_except_nn():
     # nn.py's convolution, pooling, batch norm and loss rules (and the helpers only their
     # adjoints call) are still being written elsewhere; every other primitive in the table
     # has a forward rule.
+    # Only the package's own table: tests elsewhere register rules for their functions.
     missing = sorted({f"{r.adjoint.__module__}.{r.adjoint.__name__}" for r in _unique()
-                      if r.tangent is None})
+                      if r.tangent is None and r.adjoint.__module__.startswith("s2sgrad.")})
     assert all(m.startswith("s2sgrad.rules.nn.") or m.rsplit(".", 1)[-1] in _NN_HELPERS
                for m in missing), missing
 

@@ -745,3 +745,15 @@ def test_gradient_penalty_through_a_small_network_equals_torch(act):
         assert (a is None) == (b is None)
         if a is not None:
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_compiled_function_under_create_graph():
+    @sg.grad
+    def cube_sum(x):
+        return (x ** 3).sum()
+
+    x = sg.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = sg.autograd.grad(cube_sum(x), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), [3.0, 12.0])
+    (h,) = sg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), [6.0, 12.0])

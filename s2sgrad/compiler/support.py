@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..rules.helpers import unbroadcast, zeros_of
+from ..rules.helpers import ArrayMeta, unbroadcast, zeros_of
 
 __all__ = ["ArrayMeta", "acc_seq", "add", "empty_adjoint", "fill", "meta", "spread",
            "unbroadcast", "zeros_of"]
@@ -46,17 +46,6 @@ def fill(bt, t):
     return tuple(zeros_of(np.asarray(v) if not isinstance(v, float) else v) if g is None else g
                  for g, v in zip(bt, t))
 
-
-class ArrayMeta:
-    """Stands in for a saved array whose adjoint reads only its shape, dtype, size."""
-
-    __slots__ = ("shape", "dtype", "ndim", "size")
-
-    def __init__(self, a):
-        self.shape = a.shape
-        self.dtype = a.dtype
-        self.ndim = a.ndim
-        self.size = a.size
 
 
 def meta(x):

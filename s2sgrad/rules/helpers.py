@@ -9,7 +9,23 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["unbroadcast", "unbroadcast_to", "expand_reduced", "shape_of", "norm_axis",
-           "zeros_of"]
+           "zeros_of", "ArrayMeta"]
+
+
+class ArrayMeta:
+    """Stands in for a saved array whose adjoint reads only its shape, dtype, ndim, size.
+
+    Both drivers keep one instead of the array (the runtime in a node, the compiler
+    on its tape), so memory is not held for values the gradient never reads.
+    """
+
+    __slots__ = ("dtype", "ndim", "shape", "size")
+
+    def __init__(self, a):
+        self.shape = a.shape
+        self.dtype = a.dtype
+        self.ndim = a.ndim
+        self.size = a.size
 
 
 def shape_of(x) -> tuple:

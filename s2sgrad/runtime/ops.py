@@ -16,6 +16,7 @@ import inspect
 import numpy as np
 
 from ..rules import lookup
+from ..rules.helpers import ArrayMeta
 from . import grad_mode
 from .graph import _CLASSES, AccumulateGrad, node_class
 from .tensor import Tensor
@@ -147,17 +148,6 @@ def _needed(rule, args):
             anyreq = True
     return tuple(mask) if anyreq else None
 
-
-class ArrayMeta:
-    """Stands in for an array whose adjoint needs only its shape and dtype."""
-
-    __slots__ = ("shape", "dtype", "ndim", "size")
-
-    def __init__(self, a):
-        self.shape = a.shape
-        self.dtype = a.dtype
-        self.ndim = a.ndim
-        self.size = a.size
 
 
 _PLANS: dict = {}

@@ -114,7 +114,10 @@ def matmul(g, out, x, y):
     g2 = np.expand_dims(g2, -2) if x.ndim == 1 else g2
     gx = unbroadcast_to(g2 @ np.swapaxes(y2, -1, -2), x2.shape)
     gy = unbroadcast_to(np.swapaxes(x2, -1, -2) @ g2, y2.shape)
-    return gx.reshape(x.shape), gy.reshape(y.shape)
+    # Reshape only when a 1-D operand was promoted: a fresh product can then be kept
+    # as a leaf's .grad without a copy.
+    return (gx if gx.shape == x.shape else gx.reshape(x.shape),
+            gy if gy.shape == y.shape else gy.reshape(y.shape))
 
 
 @tangent(np.matmul)

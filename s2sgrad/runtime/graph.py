@@ -13,6 +13,8 @@ Tensors they came from: a create_graph backward rebuilds those from the edges.
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ..rules.helpers import unbroadcast_to
@@ -186,6 +188,11 @@ def node_class(name: str) -> type:
     return cls
 
 
+# References to a gradient array when nobody else holds it: the engine's local, the
+# argument of ``accumulate`` and ``sys.getrefcount``'s own.
+_STEALABLE = 3
+
+
 class AccumulateGrad:
     """The sink for a leaf tensor: accumulates into ``variable.grad``."""
 
@@ -223,7 +230,16 @@ class AccumulateGrad:
         from .tensor import Tensor
         t = self.variable
         if t.grad is None:
-            t._grad = Tensor._wrap(np.array(g, dtype=t._data.dtype, copy=True))
+            dt = t._data.dtype
+            # Steal a gradient nobody else can see (as PyTorch does): a fresh, writable
+            # array of the right dtype whose only references are the engine's local
+            # and this call. Anything shared (the user's cotangent, one array sent to two
+            # inputs, a view) is copied, so later in-place accumulation touches only .grad.
+            if (type(g) is np.ndarray and g.base is None and g.dtype == dt
+                    and g.flags.writeable and sys.getrefcount(g) <= _STEALABLE):
+                t._grad = Tensor._wrap(g)
+            else:
+                t._grad = Tensor._wrap(np.array(g, dtype=dt, copy=True))
         else:
             gd = t._grad._data
             if gd.shape == np.shape(g):
@@ -372,6 +388,7 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
                 if c == 0:
                     ready.append(nxt)
             i += 1  # noqa: SIM113  (a counter is cheaper than enumerate on this hot path)
+        outs = gi = old = None      # hold no gradient past its hand-over (see accumulate)
 
 
 def _run_graph(roots, grads, retain_graph, capture, accumulate) -> None:

@@ -430,7 +430,7 @@ class Generator:
         if low >= high:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
                                f"from={low} >= to={high}")
-        if not (-2**63 <= low and high <= 2**63):
+        if not (low >= -2**63 and high <= 2**63):
             raise RuntimeError(f"randint bounds must fit in int64, got [{low}, {high})")
         span = high - low
         v = self._words64(n) if span >= _WIDE_RANGE else self._words(n).astype(_U64)

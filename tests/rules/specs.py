@@ -344,8 +344,9 @@ def _shape_ops() -> list[Spec]:
                                          {"indices": [5, -7], "axis": 1, "mode": "wrap"},
                                          {"indices": [5, -7, 2], "mode": "clip"}])
     take_idx = np.array([[0, 3], [1, 1], [2, 0]])
+    rows_idx = np.array([[0, 2, 1, 1], [2, 2, 0, 1]])
     s += variants(np.take_along_axis, [((3, 4),)], [{"indices": take_idx, "axis": 1},
-                                                    {"indices": np.array([[0, 2, 1, 1], [2, 2, 0, 1]]), "axis": 0}])
+                                                    {"indices": rows_idx, "axis": 0}])
     s += variants(np.take_along_axis, [((1, 4),)], [{"indices": take_idx, "axis": 1}],
                   label="bcast")
     s += variants(np.take_along_axis, [((3, 4),)], [{"indices": np.array([0, 5, 5, 11]),

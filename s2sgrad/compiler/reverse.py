@@ -15,7 +15,7 @@ from __future__ import annotations
 import gast
 
 from ..rules import lookup
-from ..rules.indexing import getitem
+from ..rules.indexing import getitem, written
 from . import support
 from .analysis import bind_rule_args, bind_user_args
 from .nodes import assign, attr, call, const, if_, is_atom, load
@@ -403,7 +403,9 @@ class Reverser:
                 owned = bn in st2.owned
                 if self.act.is_active(v):
                     gv = self.namer.tmp("g")
-                    val = gast.Subscript(value=g, slice=idx, ctx=gast.Load())
+                    # written(g, idx) is g[idx], crediting only the surviving write of a
+                    # position a fancy index repeats.
+                    val = call(load(self.namer.bind(written, "written")), [g, idx])
                     code.append(assign(gv, call(attr(val, "copy"), []) if owned else val))
                     self.add_grad(v, load(gv), st2, code, True)
                 if not owned:

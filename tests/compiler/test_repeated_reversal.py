@@ -44,3 +44,19 @@ def test_retain_graph_backward_twice_accumulates():
     once = x.grad.numpy().copy()
     out.backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * once, rtol=1e-12)
+
+
+def repeated_fancy_write(x, v):
+    y = x * 1
+    y[np.array([0, 0, 2])] = v
+    return np.sum(y * np.arange(1, 4))
+
+
+def test_repeated_fancy_write_credits_the_surviving_value():
+    # NumPy keeps the last of repeated positions: the first v[0] is overwritten.
+    x = np.array([0.5, -1.0, 2.0])
+    v = np.array([1.0, 2.0, 3.0])
+    out, pullback = sg.vjp(repeated_fancy_write, x, v)
+    gx, gv = pullback(1.0)
+    np.testing.assert_allclose(gv, [0.0, 1.0, 3.0])
+    assert check_vjp(repeated_fancy_write, pullback, [x, v], [0, 1])

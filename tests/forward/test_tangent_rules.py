@@ -33,7 +33,7 @@ from s2sgrad.rules import factories as fa
 from s2sgrad.rules import reduce_helpers as rh
 from s2sgrad.rules import shape_helpers as sh
 from s2sgrad.rules.helpers import expand_reduced, unbroadcast, unbroadcast_to
-from s2sgrad.rules.indexing import getitem, scatter_add
+from s2sgrad.rules.indexing import getitem, scatter_add, written
 
 try:
     from s2sgrad.rules import helper_rules as hr
@@ -191,6 +191,7 @@ HELPERS = [
     (rh.cumsum_grad, [_r(2, 3), (2, 3), 1]),
     (eh.clip_grads, [_r(3, 4), _a34, _r(3, 4) * 0.1 - 0.5, _r(3, 4) * 0.1 + 0.5]),
     (scatter_add, [_r(3), (5,), np.float64, np.array([0, 2, 2])]),
+    (written, [_r(5), np.array([0, 2, 2, 4])]), (written, [_r(3, 4), (slice(1, None), 2)]),
     (torchlike.put_along, [_r(3), np.argmax(_a34, 1), _a34, 1, False]),
     (sh.take_grad, [_r(3), (5,), [0, 2, 2], None, "raise"]),
     (sh.take_along_grad, [_r(3, 2), (3, 4), np.array([[0, 3], [1, 1], [2, 0]]), 1]),

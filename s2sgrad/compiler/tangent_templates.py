@@ -15,7 +15,6 @@ Invariant: the template in the rule table is never modified (a copy is).
 """
 from __future__ import annotations
 
-import builtins
 import copy
 
 import gast
@@ -23,28 +22,9 @@ import gast
 from ..rules.helpers import zeros_of
 from .forward import clone
 from .nodes import call, load
-from .templates import value_expr
+from .templates import _Rewrite, value_expr
 
 __all__ = ["instantiate_tangent"]
-
-
-class _Rewrite(gast.NodeTransformer):
-    def __init__(self, subst, rename, fglobals, namer):
-        self.subst, self.rename, self.fglobals, self.namer = subst, rename, fglobals, namer
-
-    def visit_Name(self, node):
-        if isinstance(node.ctx, gast.Load) and node.id in self.subst:
-            return clone(self.subst[node.id])
-        if node.id in self.rename:
-            return gast.Name(id=self.rename[node.id], ctx=node.ctx, annotation=None,
-                             type_comment=None)
-        if isinstance(node.ctx, gast.Load):
-            if node.id in self.fglobals:
-                return load(self.namer.bind(self.fglobals[node.id], node.id))
-            if hasattr(builtins, node.id):
-                return node
-            raise NameError(f"tangent rule template reads unknown name {node.id!r}")
-        return node
 
 
 def _terms(e, sign=1) -> list:

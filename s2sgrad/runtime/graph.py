@@ -326,21 +326,7 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
         finally:
             _state.enabled = prev
         return
-    # Dependency counts (as ``_dependencies``, inlined: this is the hot path).
-    rootset = dict.fromkeys(n for n, _ in roots)
-    deps: dict = {}
-    stack = list(rootset)
-    while stack:
-        for e in stack.pop().edges:
-            if e is not None:
-                nxt = e[0]
-                c = deps.get(nxt)
-                if c is None:
-                    deps[nxt] = 1
-                    if nxt not in rootset:
-                        stack.append(nxt)
-                else:
-                    deps[nxt] = c + 1
+    rootset, deps = _dependencies(roots)
     pending: dict = {}
     for (n, k), g in zip(roots, grads):
         _add_pending(pending, n, k, g)

@@ -33,6 +33,7 @@ from s2sgrad.rules import factories as fa
 from s2sgrad.rules import reduce_helpers as rh
 from s2sgrad.rules import shape_helpers as sh
 from s2sgrad.rules.helpers import expand_reduced, unbroadcast, unbroadcast_to
+from s2sgrad.rules import nn as nnr
 from s2sgrad.rules.indexing import getitem, scatter_add, written
 
 try:
@@ -180,6 +181,18 @@ EXTRA = [
     (math.fabs, [-0.3], {}), (abs, [_r(3)], {}), (float, [np.array(0.3)], {}),
     (max, [0.3, 0.9], {}), (min, [0.3, 0.9], {}), (sum, [[0.3, 0.9, 0.1]], {}),
     (sum, [_r(3, 2)], {}),
+    (nnr.conv2d, [_r(2, 3, 5, 5), _r(4, 3, 3, 3), _r(4)], {"padding": 1}),
+    (nnr.conv2d, [_r(1, 2, 6, 7), _r(4, 1, 3, 2)], {"stride": 2, "dilation": (1, 2),
+                                                   "groups": 2}),
+    (nnr.conv2d, [_r(3, 5, 5), _r(2, 3, 3, 3), _r(2)], {}),
+    (nnr.avg_pool2d, [_r(2, 3, 6, 6)], {"kernel_size": 3, "stride": 2, "padding": 1}),
+    (nnr.adaptive_avg_pool2d, [_r(2, 3, 5, 7)], {"output_size": (2, 3)}),
+    (nnr.nll_loss, [_r(4, 5), np.array([0, 4, 2, 2])], {}),
+    (nnr.nll_loss, [_r(4, 5), np.array([0, 4, 2, 1])], {"weight": np.arange(1.0, 6.0),
+                                                        "reduction": "sum"}),
+    (nnr.mse_loss, [_r(3, 4), _r(3, 4)], {}),
+    (nnr.mse_loss, [_r(3, 4), _r(3, 4)], {"reduction": "none"}),
+    (nnr.addmm, [_r(4), _r(3, 2), _r(2, 4)], {}),
 ]
 
 _z = np.zeros

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import rule
+from ..registry import rule, tangent
 from .geometry import (_as4d, _chunks, _conv_pads, _pad, _pair, _scratch,
                        _window, _windows)
 
@@ -246,6 +246,15 @@ def conv2d_adjoint(g, out, input, weight, bias=None, stride=1, padding=0, dilati
     gw = _conv_weight_grad(g, input, weight.shape, stride, padding, dilation, groups)
     gb = _as4d(g).sum(axis=(0, 2, 3)) if bias is not None else None
     return gx, gw, gb
+
+
+@tangent(conv2d)
+def conv2d_jvp(out, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+               dinput, dweight, dbias):
+    # Bilinear in (input, weight), affine in bias: one convolution per moving operand.
+    return (conv2d(dinput, weight, None, stride, padding, dilation, groups)
+            + conv2d(input, dweight, None, stride, padding, dilation, groups)
+            + np.broadcast_to(np.reshape(dbias, (-1, 1, 1)), out.shape))
 
 
 # The two gradients are bilinear, so their own adjoints are convolutions again (what a

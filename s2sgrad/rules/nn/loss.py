@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import rule
+from ..registry import rule, tangent
 
 def _nll_parts(x, target, weight, ignore_index):
     """Class axis moved last and flattened: (logp rows (M, C), targets (M,), weights (M,))."""
@@ -64,6 +64,13 @@ def nll_loss_adjoint(g, out, input, target, weight=None, ignore_index=-100, redu
     return _nll_grad(g, input, target, weight, ignore_index, reduction)
 
 
+@tangent(nll_loss)
+def nll_loss_jvp(out, input, target, weight=None, ignore_index=-100, reduction="mean", *,
+                 dinput):
+    # Linear in the log-probabilities (the mean divides by the same weights).
+    return nll_loss(dinput, target, weight, ignore_index, reduction)
+
+
 def _reduce(v, reduction):
     if reduction == "mean":
         return v.mean()
@@ -85,6 +92,12 @@ def mse_loss_adjoint(g, out, input, target, reduction="mean"):
     d = np.subtract(input, target)
     gx = 2 * (d * (g / d.size if reduction == "mean" else g))
     return gx, -gx
+
+
+@tangent(mse_loss)
+def mse_loss_jvp(out, input, target, reduction="mean", *, dinput, dtarget):
+    return (_reduce(2 * np.subtract(input, target) * dinput, reduction)
+            - _reduce(2 * np.subtract(input, target) * dtarget, reduction))
 
 
 def _softplus_neg(x):

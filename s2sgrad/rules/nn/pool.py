@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from ..registry import rule
+from ..registry import rule, tangent
 from .geometry import (_CHUNK_BYTES, _as4d, _chunks, _pad, _pair, _scratch, _window,
                        _windows, pool_output_size)
 
@@ -185,6 +185,13 @@ def avg_pool2d_adjoint(g, out, input, kernel_size, stride=None, padding=0, ceil_
                           divisor_override)
 
 
+@tangent(avg_pool2d)
+def avg_pool2d_jvp(out, input, kernel_size, stride=None, padding=0, ceil_mode=False,
+                   count_include_pad=True, divisor_override=None, *, dinput):
+    return avg_pool2d(dinput, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                      divisor_override)
+
+
 @functools.lru_cache(maxsize=256)
 def _adaptive_bins(size: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
     """(n_out, size) 0/1 bin matrix (bin i covers [floor(i*size/n), ceil((i+1)*size/n)))
@@ -223,3 +230,8 @@ def _adaptive_grad(g, x):
 @rule(adaptive_avg_pool2d, wrt=("input",), name="AdaptiveAvgPool2DBackward0")
 def adaptive_avg_pool2d_adjoint(g, out, input, output_size):
     return _adaptive_grad(g, input)
+
+
+@tangent(adaptive_avg_pool2d)
+def adaptive_avg_pool2d_jvp(out, input, output_size, dinput):
+    return adaptive_avg_pool2d(dinput, output_size)

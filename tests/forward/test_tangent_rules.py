@@ -186,6 +186,8 @@ EXTRA = [
                                                    "groups": 2}),
     (nnr.conv2d, [_r(3, 5, 5), _r(2, 3, 3, 3), _r(2)], {}),
     (nnr.avg_pool2d, [_r(2, 3, 6, 6)], {"kernel_size": 3, "stride": 2, "padding": 1}),
+    (nnr.max_pool2d, [_r(2, 3, 6, 6)], {"kernel_size": 3, "stride": 2, "padding": 1}),
+    (nnr.max_pool2d, [_r(3, 5, 7)], {"kernel_size": 2, "dilation": 2, "ceil_mode": True}),
     (nnr.adaptive_avg_pool2d, [_r(2, 3, 5, 7)], {"output_size": (2, 3)}),
     (nnr.nll_loss, [_r(4, 5), np.array([0, 4, 2, 2])], {}),
     (nnr.nll_loss, [_r(4, 5), np.array([0, 4, 2, 1])], {"weight": np.arange(1.0, 6.0),

@@ -235,3 +235,25 @@ def adaptive_avg_pool2d_adjoint(g, out, input, output_size):
 @tangent(adaptive_avg_pool2d)
 def adaptive_avg_pool2d_jvp(out, input, output_size, dinput):
     return adaptive_avg_pool2d(dinput, output_size)
+
+
+def _max_pool_tangent(dinput, input, kernel_size, stride, padding, dilation, ceil_mode):
+    """The tangent of each window's maximum: ``dinput`` at the window's first maximum."""
+    x = input
+    k, s, _p, d, pads, ho, wo = _pool_geometry(x, kernel_size, stride, padding, dilation,
+                                              ceil_mode)
+    xp = _pad(_as4d(x), pads, -np.inf)
+    dp = _pad(_as4d(np.broadcast_to(dinput, x.shape)), pads, 0.0)
+    n, c = xp.shape[:2]
+    # Window views (no scratch buffers: both inputs are read at once).
+    win = _windows(xp, k[0], k[1], s, d, ho, wo).reshape(n, c, k[0] * k[1], ho * wo)
+    dwin = _windows(dp, k[0], k[1], s, d, ho, wo).reshape(n, c, k[0] * k[1], ho * wo)
+    first = np.argmax(win, axis=2)[:, :, None]
+    t = np.take_along_axis(dwin, first, axis=2).reshape(n, c, ho, wo)
+    return t[0] if x.ndim == 3 else t
+
+
+@tangent(max_pool2d)
+def max_pool2d_jvp(out, input, kernel_size, stride=None, padding=0, dilation=1,
+                   ceil_mode=False, *, dinput):
+    return _max_pool_tangent(dinput, input, kernel_size, stride, padding, dilation, ceil_mode)

@@ -193,6 +193,9 @@ EXTRA = [
     (nnr.nll_loss, [_r(4, 5), np.array([0, 4, 2, 1])], {"weight": np.arange(1.0, 6.0),
                                                         "reduction": "sum"}),
     (nnr.mse_loss, [_r(3, 4), _r(3, 4)], {}),
+    (nnr.bce_with_logits, [_r(3, 4), _r(3, 4) * 0.2 + 0.5], {}),
+    (nnr.bce_with_logits, [_r(3, 4), _r(4) * 0.2 + 0.5],
+     {"weight": _r(4), "pos_weight": 1.5 + _r(4) * 0.1, "reduction": "sum"}),
     (nnr.mse_loss, [_r(3, 4), _r(3, 4)], {"reduction": "none"}),
     (nnr.addmm, [_r(4), _r(3, 2), _r(2, 4)], {}),
 ]

@@ -134,3 +134,17 @@ def bce_with_logits_adjoint(g, out, input, target, weight=None, pos_weight=None,
                             reduction="mean"):
     gx, gy = _bce_grads(g, input, target, weight, pos_weight, reduction)
     return gx, gy
+
+
+def _bce_tangent(dx, dy, x, y, weight, pos_weight, reduction):
+    """The directional derivative of ``bce_with_logits`` along (dx, dy)."""
+    pw1 = 0 if pos_weight is None else pos_weight - 1
+    t = dx * ((1 - y) - (1 + pw1 * y) * _sigmoid(-x)) + dy * (pw1 * _softplus_neg(x) - x)
+    t = t if weight is None else t * weight
+    return np.asarray(_reduce(t, reduction))
+
+
+@tangent(bce_with_logits)
+def bce_with_logits_jvp(out, input, target, weight=None, pos_weight=None, reduction="mean", *,
+                        dinput, dtarget):
+    return _bce_tangent(dinput, dtarget, input, target, weight, pos_weight, reduction)

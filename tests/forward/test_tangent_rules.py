@@ -198,6 +198,10 @@ EXTRA = [
      {"weight": _r(4), "pos_weight": 1.5 + _r(4) * 0.1, "reduction": "sum"}),
     (nnr.mse_loss, [_r(3, 4), _r(3, 4)], {"reduction": "none"}),
     (nnr.addmm, [_r(4), _r(3, 2), _r(2, 4)], {}),
+    (nnr.batch_norm, [_r(4, 3, 2, 2), None, None, _r(3), _r(3)], {"training": True}),
+    (nnr.batch_norm, [_r(4, 3, 5), np.zeros(3), np.ones(3), _r(3), _r(3)],
+     {"training": True, "momentum": 0.1}),
+    (nnr.batch_norm, [_r(2, 3, 2, 2), _r(3) * 0.1, 1 + _r(3) ** 2, _r(3), None], {}),
 ]
 
 _z = np.zeros

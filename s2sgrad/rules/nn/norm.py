@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import rule
+from ..registry import rule, tangent
 
 def _bn_axes(x) -> tuple:
     return (0,) + tuple(range(2, x.ndim))
@@ -135,3 +135,38 @@ def batch_norm_adjoint(g, out, input, running_mean=None, running_var=None, weigh
                        bias=None, training=False, momentum=0.1, eps=1e-5):
     gx, gw, gb = _bn_grads(g, input, weight, running_mean, running_var, training, eps)
     return gx, (gw if weight is not None else None), (gb if bias is not None else None)
+
+
+def _bn_tangent(dx, dw, db, x, weight, running_mean, running_var, training, eps):
+    """The directional derivative of ``batch_norm``'s output along (dx, dw, db).
+
+    With xhat = (x - mean) * invstd: in training the statistics move with x, so
+    dxhat = invstd * (dx - mean(dx) - xhat * mean(dx * xhat)) per channel; in eval
+    dxhat = invstd * dx. Then dy = weight * dxhat + xhat * dw + db.
+    """
+    shape = _bn_shape(x)
+    axes = _bn_axes(x)
+    mean = x.mean(axis=axes) if training else running_mean
+    xc = x - np.reshape(mean, shape)
+    var = (xc * xc).mean(axis=axes) if training else running_var
+    invstd = np.reshape(1.0 / np.sqrt(var + eps), shape)
+    xhat = xc * invstd
+    if training:
+        dxhat = invstd * (dx - np.reshape(np.mean(dx, axis=axes), shape)
+                          - xhat * np.reshape(np.mean(dx * xhat, axis=axes), shape))
+    else:
+        dxhat = invstd * dx
+    t = dxhat if weight is None else dxhat * np.reshape(weight, shape)
+    if dw is not None:
+        t = t + xhat * np.reshape(dw, shape)
+    if db is not None:
+        t = t + np.reshape(db, shape)
+    return t.astype(x.dtype)
+
+
+@tangent(batch_norm)
+def batch_norm_jvp(out, input, running_mean=None, running_var=None, weight=None, bias=None,
+                   training=False, momentum=0.1, eps=1e-5, *, dinput, dweight, dbias):
+    return _bn_tangent(dinput, dweight if weight is not None else None,
+                       dbias if bias is not None else None, input, weight, running_mean,
+                       running_var, training, eps)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..runtime import grad_mode
 from ..runtime.tensor import Tensor
-from .parameter import Buffer, Parameter
+from .parameter import Buffer, Parameter, zero_grads
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -350,18 +350,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                g = p.grad
-                if g.grad_fn is not None:
-                    g.detach_()
-                else:
-                    g.requires_grad_(False)
-                g.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         for m in self.children():

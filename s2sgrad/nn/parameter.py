@@ -12,7 +12,7 @@ import numpy as np
 
 from ..runtime.tensor import Tensor
 
-__all__ = ["Buffer", "Parameter"]
+__all__ = ["Buffer", "Parameter", "zero_grads"]
 
 
 class Parameter(Tensor):
@@ -75,3 +75,20 @@ class Buffer(Tensor):
 
     def __init__(self, data: Tensor, persistent: bool = True):
         pass
+
+
+def zero_grads(params, set_to_none: bool = True) -> None:
+    """``zero_grad`` of a module or an optimizer: drop each ``.grad`` (the default), or
+    zero it in place after cutting any history it carries (``create_graph``)."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            g = p.grad
+            if g.grad_fn is not None:
+                g.detach_()
+            else:
+                g.requires_grad_(False)
+            g.zero_()

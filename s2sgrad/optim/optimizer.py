@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..runtime import grad_mode
+from ..nn.parameter import zero_grads
 from ..runtime.tensor import Tensor
 
 __all__ = ["Optimizer", "axpy", "required"]
@@ -123,19 +124,7 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    g = p.grad
-                    if g.grad_fn is not None:
-                        g.detach_()
-                    else:
-                        g.requires_grad_(False)
-                    g.zero_()
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         loss = None

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
+from common import best_time, print_table  # first: it pins BLAS threads before NumPy loads
 
-from common import best_time, print_table
+import numpy as np  # noqa: E402
 
-import s2sgrad as sg
+import s2sgrad as sg  # noqa: E402
 
 
 def seed_2x2_ours():

@@ -12,6 +12,7 @@ argument requires grad; it keeps only the arrays its specialised adjoint reads.
 from __future__ import annotations
 
 import inspect
+import weakref
 
 import numpy as np
 
@@ -24,6 +25,26 @@ from .tensor import Tensor
 __all__ = ["apply", "apply_inplace", "apply_custom", "edge_of", "unwrap"]
 
 _F64 = np.dtype(np.float64)
+_weakref = weakref.ref
+
+
+def accumulator(t: Tensor) -> AccumulateGrad:
+    """The leaf's AccumulateGrad, made when first needed.
+
+    As in PyTorch the leaf holds it weakly, so a leaf and its accumulator do not
+    form a cycle that keeps both (and the gradient) alive until the garbage
+    collector runs; the graph's edges keep it alive while they exist. A leaf with
+    hooks pins its accumulator, so the hooks outlive any one graph.
+    """
+    acc = t._accum
+    if acc is not None:
+        if type(acc) is not AccumulateGrad:
+            acc = acc()
+        if acc is not None:
+            return acc
+    acc = AccumulateGrad(t)
+    t._accum = _weakref(acc)
+    return acc
 
 
 def edge_of(t: Tensor):
@@ -31,10 +52,7 @@ def edge_of(t: Tensor):
     fn = t.grad_fn
     if fn is not None:
         return (fn, t._output_nr, t._data.shape, t._data.dtype)
-    acc = t._accum
-    if acc is None:
-        acc = t._accum = AccumulateGrad(t)
-    return (acc, 0, t._data.shape, t._data.dtype)
+    return (accumulator(t), 0, t._data.shape, t._data.dtype)
 
 
 def unwrap(a):
@@ -293,7 +311,8 @@ def apply_inplace(target: Tensor, primal, *args, name: str | None = None, **kwar
             snap._requires_grad = target._requires_grad
             snap.grad_fn = target.grad_fn
             snap._output_nr = target._output_nr
-            snap._accum = target._accum
+            if target._requires_grad and target.grad_fn is None:
+                snap._accum = accumulator(target)
             full = (snap,) + args
             node = _make_node(rule, full, arrs, kwargs, np.asarray(out), None, needed, name)
             node.saved = [s for s in node.saved if s[0] is not snap._vc]

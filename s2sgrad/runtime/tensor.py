@@ -232,8 +232,8 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require "
                                "gradient")
         if self.grad_fn is None:
-            from .ops import edge_of
-            acc = edge_of(self)[0]
+            from .ops import accumulator
+            acc = self._accum = accumulator(self)     # pinned: hooks outlive one graph
             if acc.hooks is None:
                 acc.hooks = []
             acc.hooks.append(hook)
@@ -246,11 +246,12 @@ class Tensor:
         return RemovableHandle(hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
-        from .ops import edge_of
+        from .ops import accumulator
         if self.grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")
-        return edge_of(self)[0].register_hook(hook)
+        acc = self._accum = accumulator(self)         # pinned: hooks outlive one graph
+        return acc.register_hook(hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
                  inputs=None) -> None:

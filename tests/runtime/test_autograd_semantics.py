@@ -333,6 +333,35 @@ def test_hooks():
         v.sum().backward()
 
 
+def test_leaf_hooks_outlive_the_graph():
+    seen = []
+    x = torch.ones(2, requires_grad=True)
+    x.register_hook(lambda g: seen.append("pre") or g)
+    x.register_post_accumulate_grad_hook(lambda t: seen.append("post"))
+    for _ in range(2):
+        (x * 2).sum().backward()          # each graph dies after its backward
+    assert seen == ["pre", "post"] * 2
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 4.0])
+
+
+def test_leaf_and_graph_are_freed_without_the_cycle_collector():
+    import gc
+    import weakref
+    gc.collect()
+    gc.disable()
+    try:
+        x = torch.ones(3, requires_grad=True)
+        y = (x * 2).sum()
+        acc = y.grad_fn.next_functions[0][0]
+        assert acc is y.grad_fn.next_functions[0][0]   # one accumulator while the graph lives
+        y.backward()
+        refs = [weakref.ref(x), weakref.ref(acc), weakref.ref(y)]
+        del x, y, acc
+        assert [r() for r in refs] == [None, None, None]
+    finally:
+        gc.enable()
+
+
 def test_grad_modes():
     x = torch.ones(2, requires_grad=True)
     assert torch.is_grad_enabled()

@@ -32,17 +32,32 @@ _HINT = ("Hint: enable anomaly detection to find the operation that failed to co
          "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
+def _producer_name(producer) -> str:
+    """``AddBackward0`` -> ``Add`` (how PyTorch names the op that made a saved tensor)."""
+    name = producer if isinstance(producer, str) else producer.__name__
+    return name[:-9] if name.endswith("Backward0") else name
+
+
 class Node:
     """One recorded operation. ``edges[k] = (next_node, output_nr, shape, dtype)``.
 
     ``fn(g, out, *args, **kwargs)`` returns one gradient per edge (in edge order)
     or a bare value when there is one edge. ``saved`` lists version checks
-    ``(counter, version, dtype, shape, producer)`` for the arrays the adjoint reads.
+    ``(counter, version, dtype, shape, producer)`` for the arrays the adjoint reads
+    (``producer``: the node class that made the array, or None).
     """
 
-    __slots__ = ("fn", "args", "kwargs", "out", "edges", "saved", "broadcast", "freed",
-                 "n_outputs", "out_meta", "keeps", "hooks", "prehooks", "tensor_hooks",
-                 "retained", "metadata", "__weakref__")
+    # The fields every node sets; the rarely used ones (hooks, retain_grad, several
+    # outputs, metadata) are class-level defaults a node overrides in its __dict__
+    # only when it needs them, so recording a node sets nine fields, not seventeen.
+    __slots__ = ("fn", "args", "kwargs", "out", "edges", "saved", "broadcast", "keeps",
+                 "n_outputs", "__dict__", "__weakref__")
+    freed = False
+    out_meta = None              # ((shape, dtype), ...) of a multi-output node
+    hooks = None
+    prehooks = None
+    tensor_hooks = None          # {output_nr: [hook, ...]} for non-leaf tensors
+    retained = None              # {output_nr: weakref to tensor} (retain_grad)
 
     def __init__(self, fn, args, kwargs, out, edges, saved, broadcast, n_outputs=1):
         self.fn = fn
@@ -52,17 +67,18 @@ class Node:
         self.edges = edges
         self.saved = saved
         self.broadcast = broadcast
-        self.freed = False
         # keeps: backward reads state (saved arrays, or a compiled closure's saves),
         # so a second backward without retain_graph must fail.
         self.keeps = bool(saved) or type(out) is np.ndarray or np.ndarray in map(type, args)
         self.n_outputs = n_outputs
-        self.out_meta = None         # ((shape, dtype), ...) of a multi-output node
-        self.hooks = None
-        self.prehooks = None
-        self.tensor_hooks = None     # {output_nr: [hook, ...]} for non-leaf tensors
-        self.retained = None         # {output_nr: weakref to tensor} (retain_grad)
-        self.metadata = {}
+
+    @property
+    def metadata(self) -> dict:
+        d = self.__dict__
+        m = d.get("_metadata")
+        if m is None:
+            m = d["_metadata"] = {}
+        return m
 
     # -- the PyTorch-facing surface -------------------------------------------------
     def name(self) -> str:
@@ -111,8 +127,8 @@ class Node:
             if counter[0] != version:
                 from .printing_names import tensor_type_name
                 desc = f"[{tensor_type_name(dt)} [{', '.join(map(str, shape))}]]"
-                if producer:
-                    desc += f", which is output 0 of {producer},"
+                if producer is not None:
+                    desc += f", which is output 0 of {_producer_name(producer)},"
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified "
                     f"by an inplace operation: {desc} is at version {counter[0]}; expected "

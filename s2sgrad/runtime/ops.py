@@ -17,15 +17,18 @@ import weakref
 import numpy as np
 
 from ..rules import lookup
+from ..rules.registry import RULES as _RULES
 from ..rules.helpers import ArrayMeta
 from . import grad_mode
-from .graph import _CLASSES, AccumulateGrad, node_class
+from .graph import AccumulateGrad, node_class
 from .tensor import Tensor
 
 __all__ = ["apply", "apply_inplace", "apply_custom", "edge_of", "unwrap"]
 
 _F64 = np.dtype(np.float64)
 _weakref = weakref.ref
+_new = object.__new__
+_wrap = Tensor._wrap
 
 
 def accumulator(t: Tensor) -> AccumulateGrad:
@@ -65,11 +68,8 @@ def unwrap(a):
 
 def _saved_entry(t: Tensor):
     fn = t.grad_fn
-    producer = None
-    if fn is not None:
-        producer = type(fn).__name__
-        producer = producer[:-9] if producer.endswith("Backward0") else producer
-    return (t._vc, t._vc[0], t._data.dtype, t._data.shape, producer)
+    d = t._data
+    return (t._vc, t._vc[0], d.dtype, d.shape, None if fn is None else type(fn))
 
 
 def _promote(out, args):
@@ -99,9 +99,15 @@ def _has_f64(args) -> bool:
     return False
 
 
+_PLAIN = frozenset({int, float, bool, np.ndarray, type(None), str})
+
+
 def apply(primal, *args, name: str | None = None, **kwargs):
     """Run ``primal`` on the arrays inside ``args`` and record its node if needed."""
-    arrays = [a._data if isinstance(a, Tensor) else unwrap(a) for a in args]
+    arrays = []
+    for a in args:
+        arrays.append(a._data if isinstance(a, Tensor) else a if type(a) in _PLAIN
+                      else unwrap(a))
     out = primal(*arrays, **kwargs)
     if type(out) is not np.ndarray or out.dtype is _F64 or out.dtype == _F64:
         if isinstance(out, (tuple, list)):
@@ -109,15 +115,14 @@ def apply(primal, *args, name: str | None = None, **kwargs):
             outs = tuple(None if o is None else _promote(o, args) for o in out)
             return _record_multi(primal, args, arrays, kwargs, outs, name)
         out = _promote(out, args)
+    res = _wrap(out)
     if not grad_mode._state.enabled:
-        return Tensor._wrap(out)
-    rule = lookup(primal)
+        return res
+    rule = _RULES.get(id(primal)) or lookup(primal)
     needed = _needed(rule, args)
-    if needed is None:
-        return Tensor._wrap(out)
-    res = Tensor._wrap(out)
-    res._requires_grad = True
-    res.grad_fn = _make_node(rule, args, arrays, kwargs, out, res, needed, name)
+    if needed is not None:
+        res._requires_grad = True
+        res.grad_fn = _make_node(rule, args, arrays, kwargs, out, res, needed, name)
     return res
 
 
@@ -139,7 +144,8 @@ def _var_positional(rule) -> int:
 def _needed(rule, args):
     """Mask of the rule's wrt params that require grad, or None if none does."""
     wi = rule.wrt_index
-    if wi and len(args) > wi[-1] + 1:
+    n = len(args)
+    if wi and n > wi[-1] + 1:
         # Arguments past the last differentiable one: ``einsum(subscripts, *operands)``'s
         # operands are seen as one sequence (with one operand, nothing changes).
         vp = _VARPOS.get(rule)
@@ -147,25 +153,20 @@ def _needed(rule, args):
             vp = _var_positional(rule)
         if vp >= 0:
             args = tuple(args[:vp]) + (list(args[vp:]),)
+            n = len(args)
     mask = []
     anyreq = False
-    n = len(args)
     for i in wi:
-        if i >= n:
-            mask.append(False)
-            continue
-        a = args[i]
-        if isinstance(a, Tensor):
-            req = a._requires_grad
-        elif isinstance(a, (list, tuple)):
-            req = any(isinstance(x, Tensor) and x._requires_grad for x in a)
-        else:
-            req = False
+        req = False
+        if i < n:
+            a = args[i]
+            if isinstance(a, Tensor):
+                req = a._requires_grad
+            elif type(a) is list or type(a) is tuple:
+                req = any(isinstance(x, Tensor) and x._requires_grad for x in a)
+            anyreq = anyreq or req
         mask.append(req)
-        if req:
-            anyreq = True
     return tuple(mask) if anyreq else None
-
 
 
 _PLANS: dict = {}
@@ -174,16 +175,17 @@ _PLANS: dict = {}
 SPECS: dict = {}
 
 
-def _plan(rule, needed, nargs):
-    """What a node keeps of each argument, made once per (rule, mask, arity).
+def _plan(rule, needed, nargs, name=None):
+    """What a node keeps of each argument, made once per (rule, mask, arity, name).
 
-    Returns ``(fn, drop, meta, save, keep_out, vp)``: argument positions to drop, to
-    keep as shape/dtype only, and to keep with a version check; ``keep_out`` is 0
-    (drop), 1 (metadata) or 2 (value) for the output; ``vp`` is the position of a
-    var-positional parameter (``_var_positional``). ``SPECS[fn]`` then tells a
+    Returns ``(fn, drop, meta, save, keep_out, vp, cls, wrt)``: argument positions to
+    drop, to keep as shape/dtype only, and to keep with a version check; ``keep_out``
+    is 0 (drop), 1 (metadata) or 2 (value) for the output; ``vp`` is the position of
+    a var-positional parameter (``_var_positional``); ``cls`` the node class and
+    ``wrt`` the pairs (argument position, asked for). ``SPECS[fn]`` then tells a
     create_graph backward which adjoint to rerun on Tensors.
     """
-    key = (id(rule), needed, nargs)
+    key = (rule, needed, nargs, name)
     p = _PLANS.get(key)
     if p is None:
         fn, reads, uses = rule.specialize(needed)
@@ -196,13 +198,81 @@ def _plan(rule, needed, nargs):
         meta = tuple(i for i, q in enumerate(params) if q in uses and q not in reads)
         save = tuple(i for i, q in enumerate(params) if q in reads)
         keep_out = 2 if "out" in reads else 1 if "out" in uses else 0
-        p = _PLANS[key] = (fn, drop, meta, save, keep_out, vp)
+        cls = node_class(name or rule.name)
+        wrt = tuple(zip(rule.wrt_index, needed))
+        p = _PLANS[key] = (fn, drop, meta, save, keep_out, vp, cls, wrt)
         SPECS[fn] = (rule, needed, None)
     return p
 
 
 def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
-    fn, drop, meta, save, keep_out, vp = _plan(rule, needed, len(arrays))
+    """The node for one call: its specialised adjoint, what it keeps, its edges."""
+    nargs = len(args)
+    p = _PLANS.get((rule, needed, nargs, name))
+    if p is None:
+        p = _plan(rule, needed, nargs, name)
+    fn, drop, meta, save, keep_out, vp, cls, wrt = p
+    # Gradients flow to each differentiable Tensor argument, in parameter order.
+    edges = []
+    for i, need in wrt:
+        a = args[i] if i < nargs else None
+        if type(a) is list or type(a) is tuple or vp >= 0 or nargs > len(rule.params):
+            return _make_node_seq(p, rule, args, arrays, kwargs, out, res, needed, n_outputs)
+        if need:
+            d = a._data
+            f = a.grad_fn
+            edges.append((f, a._output_nr, d.shape, d.dtype) if f is not None
+                         else (accumulator(a), 0, d.shape, d.dtype))
+        else:
+            edges.append(None)
+    if drop or meta:
+        kept = list(arrays)
+        for i in drop:
+            kept[i] = None
+        for i in meta:
+            a = kept[i]
+            if type(a) is np.ndarray:
+                kept[i] = ArrayMeta(a)
+        kept = tuple(kept)
+    else:
+        kept = tuple(arrays)
+    saved = []
+    keeps = False
+    for i in save:
+        a = args[i]
+        if isinstance(a, Tensor):
+            d = a._data
+            f = a.grad_fn
+            saved.append((a._vc, a._vc[0], d.dtype, d.shape, None if f is None else type(f)))
+            keeps = True
+        elif type(arrays[i]) is np.ndarray:
+            keeps = True
+    if keep_out == 2:
+        node_out = out
+        keeps = True
+        if res is not None:
+            saved.append((res._vc, 0, out.dtype, out.shape, cls))
+    elif keep_out == 1 and type(out) is np.ndarray:
+        node_out = ArrayMeta(out)
+    else:
+        node_out = None
+    node = _new(cls)
+    node.fn = fn
+    node.args = kept
+    node.kwargs = kwargs
+    node.out = node_out
+    node.edges = tuple(edges)
+    node.saved = saved
+    node.broadcast = rule.broadcast
+    node.keeps = keeps
+    node.n_outputs = n_outputs
+    return node
+
+
+def _make_node_seq(plan, rule, args, arrays, kwargs, out, res, needed, n_outputs):
+    """``_make_node`` when a differentiable argument is a sequence of Tensors
+    (``concatenate([a, b])``, ``einsum(s, *ops)``): one edge per element."""
+    fn, drop, meta, save, keep_out, vp, cls, _ = plan
     saved = []
     kept = list(arrays)
     for i in drop:
@@ -217,16 +287,13 @@ def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
             saved.append(_saved_entry(a))
         elif type(a) is list or type(a) is tuple:
             saved.extend(_saved_entry(x) for x in a if isinstance(x, Tensor))
-    # Gradients flow to each differentiable Tensor argument, in parameter order;
-    # a sequence parameter (``concatenate([a, b])``) gives one edge per element.
     edges = []
     layout = None
     nargs = len(args)
     if vp >= 0:
         args = tuple(args[:vp]) + (list(args[vp:]),)
         nargs = len(args)
-    k = 0
-    for i in rule.wrt_index:
+    for k, i in enumerate(rule.wrt_index):
         a = args[i] if i < nargs else None
         if type(a) is list or type(a) is tuple:
             if layout is None:
@@ -236,19 +303,16 @@ def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
                          for x in a)
         else:
             edges.append(edge_of(a) if needed[k] else None)
-        k += 1  # noqa: SIM113  (a counter is cheaper than enumerate on this hot path)
     if layout is not None:
         layout = tuple(layout)
         fn = _flattening(fn, layout, len(rule.wrt))
         fn.spec = (rule, needed, layout)
-    cls = _CLASSES.get(name or rule.name) or node_class(name or rule.name)
     node_out = out if keep_out == 2 else (
         ArrayMeta(out) if keep_out == 1 and type(out) is np.ndarray else None)
     node = cls(fn, tuple(kept), kwargs, node_out, tuple(edges), saved, rule.broadcast,
                n_outputs)
     if keep_out == 2 and res is not None:
-        node.saved.append((res._vc, 0, out.dtype, out.shape, cls.__name__[:-9]
-                           if cls.__name__.endswith("Backward0") else cls.__name__))
+        node.saved.append((res._vc, 0, out.dtype, out.shape, cls))
         node.keeps = True
     return node
 
@@ -321,8 +385,7 @@ def apply_inplace(target: Tensor, primal, *args, name: str | None = None, **kwar
     if record and needed is not None:
         if "out" in reads:
             node.out = old
-            node.saved.append((target._vc, target._vc[0], old.dtype, old.shape,
-                               type(node).__name__[:-9]))
+            node.saved.append((target._vc, target._vc[0], old.dtype, old.shape, type(node)))
         target.grad_fn = node
         target._output_nr = 0
         target._requires_grad = True

@@ -514,7 +514,8 @@ def mean_(x, axis=None, keepdims=False):
 
 @rule(mean_, wrt=("x",), name="MeanBackward0")
 def mean_adjoint(g, out, x, axis=None, keepdims=False):
-    return expand_reduced(g, x.shape, axis, keepdims) * (out.size / x.size)
+    # Divide the small cotangent by the count, then expand (PyTorch's rounding, one pass).
+    return expand_reduced(g / (x.size / max(out.size, 1) or 1.0), x.shape, axis, keepdims)
 
 
 @tangent(mean_)

@@ -49,10 +49,9 @@ class Node:
 
     # The fields every node sets; the rarely used ones (hooks, retain_grad, several
     # outputs, metadata) are class-level defaults a node overrides in its __dict__
-    # only when it needs them, so recording a node sets nine fields, not seventeen.
+    # only when it needs them, so recording a node sets ten fields, not seventeen.
     __slots__ = ("fn", "args", "kwargs", "out", "edges", "saved", "broadcast", "keeps",
-                 "n_outputs", "__dict__", "__weakref__")
-    freed = False
+                 "n_outputs", "freed", "__dict__", "__weakref__")
     out_meta = None              # ((shape, dtype), ...) of a multi-output node
     hooks = None
     prehooks = None
@@ -71,6 +70,7 @@ class Node:
         # so a second backward without retain_graph must fail.
         self.keeps = bool(saved) or type(out) is np.ndarray or np.ndarray in map(type, args)
         self.n_outputs = n_outputs
+        self.freed = False
 
     @property
     def metadata(self) -> dict:
@@ -156,7 +156,8 @@ class Node:
                 gi = np.asarray(gi, dtype=e[3])
             if bc and gi.shape != e[2]:
                 gi = unbroadcast_to(gi, e[2])
-            if gi.dtype != e[3]:
+            dt = gi.dtype
+            if dt is not e[3] and dt != e[3]:
                 gi = gi.astype(e[3])
             res.append(gi)
         if self.hooks:

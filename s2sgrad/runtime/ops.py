@@ -266,6 +266,7 @@ def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
     node.broadcast = rule.broadcast
     node.keeps = keeps
     node.n_outputs = n_outputs
+    node.freed = False
     return node
 
 

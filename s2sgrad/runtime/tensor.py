@@ -96,6 +96,9 @@ def _check_ragged(data, dim=0):
             _check_ragged(x, dim + 1)
 
 
+_backward = None        # autograd.functional.backward, bound on first use (import cycle)
+
+
 class Tensor:
     """A multi-dimensional array that can record its history for autograd."""
 
@@ -255,9 +258,11 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
                  inputs=None) -> None:
-        from ..autograd.functional import backward
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
-                 inputs=inputs)
+        global _backward
+        if _backward is None:
+            from ..autograd.functional import backward as _backward
+        _backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                  inputs=inputs)
 
     def detach(self) -> Tensor:
         t = Tensor._wrap(self._data)

@@ -9,6 +9,7 @@ parameters by their position across all groups, as PyTorch's does.
 """
 from __future__ import annotations
 
+import threading
 import warnings
 from collections import defaultdict
 from typing import Any
@@ -19,40 +20,81 @@ from ..runtime import grad_mode
 from ..nn.parameter import zero_grads
 from ..runtime.tensor import Tensor
 
-__all__ = ["Optimizer", "axpy", "required"]
+__all__ = ["Optimizer", "axpy", "blocks", "required"]
 
 
-def axpy(a: np.ndarray, alpha: float, b: np.ndarray) -> np.ndarray:
+def axpy(a: np.ndarray, alpha: float, b: np.ndarray, out: np.ndarray | None = None
+         ) -> np.ndarray:
     """``a + alpha * b`` rounded once, like PyTorch's fused multiply-add kernels.
 
     ``Tensor.add(other, alpha=...)`` runs as an FMA on CPU; for float32 the same single
     rounding comes from computing in float64 (the product of two float32 values is exact
     there) and rounding the sum, so optimizer trajectories match PyTorch bit for bit.
+    With ``alpha`` = +-1 the product is exact in float32 already: one plain add.
+    ``out`` (which may be ``a``) receives the result.
     """
     if a.dtype == np.float32:
-        return _axpy32(a, float(np.float32(alpha)), b)
-    return a + alpha * b
+        alpha = float(np.float32(alpha))
+        if alpha == 1.0:
+            return np.add(a, b, out=out)
+        if alpha == -1.0:
+            return np.subtract(a, b, out=out)
+        return _axpy32(a, alpha, b, out)
+    if out is None:
+        return a + alpha * b
+    out[...] = a + alpha * b
+    return out
 
 
-_BLOCK = 1 << 16
+# Float64 work buffers of this many elements: big enough that the per-block NumPy calls
+# cost nothing, small enough to stay in a 2 MB L2 cache (measured on ResNet-18's
+# parameters: 256K elements ran twice as fast as the whole array at once).
+_BLOCK = 1 << 18
 
 
-def _axpy32(a: np.ndarray, alpha: float, b: np.ndarray) -> np.ndarray:
-    # The same float64 arithmetic in blocks that stay in cache (a whole-array float64
-    # copy of 11.7M ResNet parameters costs more than the arithmetic itself).
+_scratch = threading.local()
+
+
+def _work(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two float64 work buffers of at least ``n`` (<= _BLOCK) elements, kept per thread."""
+    bufs = getattr(_scratch, "bufs", None)
+    if bufs is None or bufs[0].size < n:
+        bufs = _scratch.bufs = (np.empty(n, np.float64), np.empty(n, np.float64))
+    return bufs
+
+
+def blocks(*arrays: np.ndarray):
+    """The arrays cut into matching flat blocks of at most ``_BLOCK`` elements (one
+    block, the arrays themselves, unless all are C-contiguous and of one size).
+
+    An elementwise update run block by block reads and writes each parameter once
+    from memory instead of once per operation (the blocks stay in cache)."""
+    n = arrays[0].size
+    if n <= _BLOCK or not all(a.flags.c_contiguous and a.size == n for a in arrays):
+        return (arrays,)
+    flat = [a.reshape(-1) for a in arrays]
+    return [tuple(f[s:s + _BLOCK] for f in flat) for s in range(0, n, _BLOCK)]
+
+
+def _axpy32(a: np.ndarray, alpha: float, b: np.ndarray, out=None) -> np.ndarray:
     b = np.broadcast_to(b, a.shape)
     fa = np.ascontiguousarray(a).reshape(-1)
     fb = np.ascontiguousarray(b).reshape(-1)
-    res = np.empty(a.shape, np.float32)
+    res = np.empty(a.shape, np.float32) if out is None or not out.flags.c_contiguous else out
     fr = res.reshape(-1)
     n = fa.size
-    buf = np.empty(min(n, _BLOCK), np.float64)
+    ta, tb = _work(min(n, _BLOCK))
     for s in range(0, n, _BLOCK):
         e = min(s + _BLOCK, n)
-        t = buf[:e - s]
-        np.multiply(fb[s:e], alpha, out=t, dtype=np.float64)
-        np.add(fa[s:e], t, out=t, dtype=np.float64)
-        fr[s:e] = t
+        u, v = ta[:e - s], tb[:e - s]
+        u[...] = fa[s:e]
+        v[...] = fb[s:e]
+        v *= alpha
+        u += v
+        fr[s:e] = u
+    if out is not None and res is not out:
+        out[...] = res
+        return out
     return res
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime.tensor import Tensor
-from .optimizer import Optimizer, axpy
+from .optimizer import Optimizer, axpy, blocks
 
 __all__ = ["SGD"]
 
@@ -37,19 +37,31 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         for p in params:
-            g = p.grad._data
-            g = -g if maximize else g
-            if wd != 0:
-                g = axpy(g, wd, p._data)
+            x, g = p._data, p.grad._data
+            first, b = False, None
             if momentum != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = Tensor._wrap(g.copy() if g is p.grad._data else g)
-                    state["momentum_buffer"] = buf
-                else:
-                    b = buf._data
-                    b *= momentum
-                    np.copyto(b, axpy(b, 1 - dampening, g))
-                g = axpy(g, momentum, buf._data) if nesterov else buf._data
-            self._write(p, axpy(p._data, -lr, g))
+                    first = True
+                    buf = state["momentum_buffer"] = Tensor._wrap(np.empty_like(x))
+                b = buf._data
+            for xb, gb, bb in blocks(x, g, x if b is None else b):
+                self._step(xb, gb, bb if momentum != 0 else None, first, lr, momentum,
+                           dampening, wd, nesterov, maximize)
+            p._vc[0] += 1
+
+    @staticmethod
+    def _step(x, g, b, first, lr, momentum, dampening, wd, nesterov, maximize) -> None:
+        """One block of PyTorch's single-tensor SGD, in place on ``x`` (and ``b``)."""
+        g = -g if maximize else g
+        if wd != 0:
+            g = axpy(g, wd, x)
+        if b is not None:
+            if first:
+                b[...] = g                     # the buffer starts as a copy of the gradient
+            else:
+                b *= momentum
+                axpy(b, 1 - dampening, g, out=b)
+            g = axpy(g, momentum, b) if nesterov else b
+        axpy(x, -lr, g, out=x)

@@ -152,3 +152,26 @@ def test_three_steps_match_torch(name, kwargs):
             opt.step()
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12,
                                atol=1e-14)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"lr": 0.05, "momentum": 0.9},
+    {"lr": 0.05, "momentum": 0.9, "dampening": 0.3, "weight_decay": 1e-2},
+    {"lr": 0.05, "momentum": 0.9, "nesterov": True, "maximize": True},
+    {"lr": 0.05},
+])
+def test_sgd_float32_bit_exact_across_blocks(kwargs):
+    # 600,001 elements: the update runs in several cache-sized blocks and a ragged tail;
+    # every float32 result must still equal PyTorch's fused single-rounding kernels.
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    w0 = rng.standard_normal(600_001).astype(np.float32)
+    ours = sg.tensor(w0, requires_grad=True)
+    theirs = torch.tensor(w0, requires_grad=True)
+    o1, o2 = sg.optim.SGD([ours], **kwargs), torch.optim.SGD([theirs], **kwargs)
+    for _ in range(3):
+        g = rng.standard_normal(w0.shape).astype(np.float32)
+        ours.grad, theirs.grad = sg.tensor(g), torch.tensor(g)
+        o1.step()
+        o2.step()
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())

@@ -18,6 +18,7 @@ import sys
 import numpy as np
 
 from ..rules.helpers import unbroadcast_to
+from .tensor import Tensor
 
 __all__ = ["Node", "AccumulateGrad", "node_class", "run_backward", "SECOND_BACKWARD"]
 
@@ -114,7 +115,6 @@ class Node:
     # exactly as for PyTorch's nodes.
 
     def __call__(self, *grads):
-        from .tensor import Tensor
         g = [x._data if isinstance(x, Tensor) else x for x in grads]
         res = self.apply(g[0] if self.n_outputs == 1 else g)
         return tuple(None if r is None else Tensor(r) for r in res)
@@ -172,7 +172,6 @@ class Node:
         return g
 
     def _run_hooks(self, res, g):
-        from .tensor import Tensor
         gin = tuple(None if r is None else Tensor(r) for r in res)
         gout = (Tensor(g),) if self.n_outputs == 1 else tuple(
             None if x is None else Tensor(x) for x in g)
@@ -210,6 +209,16 @@ def node_class(name: str) -> type:
 _STEALABLE = 3
 
 
+def _owned(base, g) -> bool:
+    """Whether ``g``'s memory is its own: no base, or a base of the same size that
+    nothing but ``g`` refers to. (References to ``base`` here:
+    ``g.base``, this call's argument and ``getrefcount``'s own.)"""
+    if base is None:
+        return True
+    return (type(base) is np.ndarray and base.base is None and base.size == g.size
+            and sys.getrefcount(base) <= 3)
+
+
 class AccumulateGrad:
     """The sink for a leaf tensor: accumulates into ``variable.grad``."""
 
@@ -244,19 +253,21 @@ class AccumulateGrad:
         pass
 
     def accumulate(self, g) -> None:
-        from .tensor import Tensor
         t = self.variable
         if t.grad is None:
             dt = t._data.dtype
             # Steal a gradient nobody else can see (as PyTorch does): a fresh, writable
             # array of the right dtype whose only references are the engine's local
-            # and this call. Anything shared (the user's cotangent, one array sent to two
-            # inputs, a view) is copied, so later in-place accumulation touches only .grad.
-            if (type(g) is np.ndarray and g.base is None and g.dtype == dt
-                    and g.flags.writeable and sys.getrefcount(g) <= _STEALABLE):
+            # and this call, or a C-contiguous reshape of such an array (``gw.reshape``).
+            # Anything shared (the user's cotangent, one array sent to two inputs, a
+            # view into a bigger or another layout's array) is copied, so later in-place
+            # accumulation touches only .grad and .grad is always C-contiguous.
+            if (type(g) is np.ndarray and g.dtype == dt and g.flags.c_contiguous
+                    and g.flags.writeable and sys.getrefcount(g) <= _STEALABLE
+                    and _owned(g.base, g)):
                 t._grad = Tensor._wrap(g)
             else:
-                t._grad = Tensor._wrap(np.array(g, dtype=dt, copy=True))
+                t._grad = Tensor._wrap(np.array(g, dtype=dt, order="C"))
         else:
             gd = t._grad._data
             if gd.shape == np.shape(g):
@@ -276,7 +287,6 @@ class AccumulateGrad:
         """
         from ..rules.torchlike import copy_from
         from .ops import apply
-        from .tensor import Tensor
         t = self.variable
         if t._grad is None:
             if g._requires_grad:
@@ -292,7 +302,6 @@ class AccumulateGrad:
 
 
 def _run_tensor_hooks(hooks, g, graph: bool = False):
-    from .tensor import Tensor
     for h in hooks:
         r = h(g if graph else Tensor._wrap(g))
         if r is not None:
@@ -398,7 +407,6 @@ def _run_graph(roots, grads, retain_graph, capture, accumulate) -> None:
     """``run_backward`` on Tensor cotangents: each node's adjoint runs on Tensors
     (``higher.apply_node``), sums and accumulations are recorded too."""
     from .higher import apply_node
-    from .tensor import Tensor
     rootset, deps = _dependencies(roots)
     pending: dict = {}
     for (n, k), g in zip(roots, grads):
@@ -461,7 +469,6 @@ def _retain(n, k, g, graph: bool = False):
     if n.retained and k in n.retained:
         t = n.retained[k]()
         if t is not None:
-            from .tensor import Tensor
             if graph:
                 # As PyTorch: a copy (CloneBackward0 when it has a history), then sums.
                 t._grad = g.clone() if t._grad is None else t._grad + g

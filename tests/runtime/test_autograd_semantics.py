@@ -362,6 +362,16 @@ def test_leaf_and_graph_are_freed_without_the_cycle_collector():
         gc.enable()
 
 
+def test_leaf_grad_is_contiguous_whatever_layout_arrives():
+    w = torch.randn(5, 3, requires_grad=True)
+    (torch.ones(2, 5) @ w.t().t() @ torch.ones(3, 2) * torch.ones(2, 2)).sum().backward()
+    assert w.grad.is_contiguous()
+    v = torch.randn(3, 4, requires_grad=True)
+    (v.t() * torch.arange(3.0)).sum().backward()       # arrives as a transposed view
+    assert v.grad.is_contiguous() and v.grad.view(-1).shape == (12,)
+    np.testing.assert_array_equal(v.grad.numpy(), np.tile(np.arange(3.0)[:, None], (1, 4)))
+
+
 def test_grad_modes():
     x = torch.ones(2, requires_grad=True)
     assert torch.is_grad_enabled()

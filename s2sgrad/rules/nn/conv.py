@@ -211,10 +211,9 @@ def _conv_weight_grad(h, x, wshape, stride=1, padding=0, dilation=1, groups=1):
     gw = None
     chunks = _chunks(n, kg * groups * npix * x4.itemsize, _CHUNK_BYTES, -(-_MIN_COLS // npix))
     buf = _scratch("cols", kg * groups * npix * (chunks[0][1] - chunks[0][0]), x4.dtype)
-    # BLAS (AVX-512 kernels) is up to 1.5x faster with the larger dimension first, but
-    # transposing a large (K, O) result back costs more than that gains: measured, the
-    # turning point is near a million weights.
-    tall = o * kg <= 1 << 20 and kg >= o // groups
+    # The (O, K) product is computed in that order: the gradient must end up C-contiguous
+    # (a parameter's .grad is), and transposing a (K, O) product costs more than BLAS
+    # gains from the other order (measured: 10 ms for ResNet's 512x4608 filters).
     for n0, n1 in chunks:
         nc = n1 - n0
         # (nc, O, L) -> (G, O/G, nc*L): the reduction over samples and pixels is one axis.
@@ -222,10 +221,7 @@ def _conv_weight_grad(h, x, wshape, stride=1, padding=0, dilation=1, groups=1):
         h2 = h2.reshape(groups, o // groups, nc * npix)
         cols = _im2col(xp, n0, n1, kh, kw, s, d, ho, wo, buf, False)
         cols = cols.reshape(groups, kg, nc * npix)
-        if tall:
-            part = _gmatmul(cols, h2.transpose(0, 2, 1)).transpose(0, 2, 1)
-        else:
-            part = _gmatmul(h2, cols.transpose(0, 2, 1))
+        part = _gmatmul(h2, cols.transpose(0, 2, 1))
         if gw is None:
             gw = part
         else:

@@ -18,6 +18,13 @@ def relu(x):
     return np.maximum(x, 0)
 
 
+def _relu_into(x):
+    return np.maximum(x, 0, out=x)
+
+
+relu.inplace = _relu_into     # ``relu_`` writes into its input (runtime.ops.apply_inplace)
+
+
 @rule(relu, name="ReluBackward0")
 def relu_adjoint(g, out, x):
     return g * (out > 0)

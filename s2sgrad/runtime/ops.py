@@ -352,38 +352,75 @@ def _record_multi(primal, args, arrays, kwargs, outs, name):
     return wrapped
 
 
+# In-place writes of at least this many elements compute straight into the target when the
+# primal has an in-place form (smaller ones are not worth the broadcast check).
+_INPLACE_MIN = 4096
+
+
+def _inplace_form(primal, old, arrays):
+    """A callable writing ``primal(old, *arrays)`` into ``old`` itself, or None: binary
+    ufuncs (``out=old``) and primals carrying an ``inplace`` attribute (``relu``), for a
+    float target whose shape the other operands do not widen."""
+    if old.dtype.kind != "f" or old.size < _INPLACE_MIN:
+        return None
+    if type(primal) is np.ufunc:
+        form = _ufunc_into if primal.nout == 1 else None
+    else:
+        form = getattr(primal, "inplace", None)
+    if form is None or any(np.ndim(a) > old.ndim for a in arrays) or (
+            np.broadcast_shapes(old.shape, *map(np.shape, arrays)) != old.shape):
+        return None
+    return form
+
+
+def _ufunc_into(old, *arrays, _primal=None, **kwargs):
+    return _primal(old, *arrays, out=old, **kwargs)
+
+
 def apply_inplace(target: Tensor, primal, *args, name: str | None = None, **kwargs) -> Tensor:
     """``target <- primal(target, *args)`` in place, as PyTorch's ``add_``/``+=`` do.
 
     The new node's edge for ``target`` points at target's previous history; if the
-    adjoint reads the old value, it keeps a copy (the original is overwritten).
+    adjoint reads the old value, it keeps a copy (the original is overwritten). When
+    it does not, a primal with an in-place form writes into the target directly
+    (``relu_``, ``+=`` on a large array: no result array, no copy back).
     """
     check_inplace(target)
     record = grad_mode._state.enabled and (target._requires_grad or any(
         isinstance(a, Tensor) and a._requires_grad for a in args))
     arrays = [unwrap(a) for a in args]
     old = target._data
-    out = primal(old, *arrays, **kwargs)
+    needed = None
     if record:
         rule = lookup(primal)
-        full = (target,) + args
-        needed = _needed(rule, full)
+        needed = _needed(rule, (target,) + args)
         if needed is not None:
             fn, reads, _ = rule.specialize(needed)
-            first = rule.params[0]
-            arrs = [old.copy() if first in reads else old] + arrays
-            snap = Tensor._wrap(arrs[0])
-            snap._requires_grad = target._requires_grad
-            snap.grad_fn = target.grad_fn
-            snap._output_nr = target._output_nr
-            if target._requires_grad and target.grad_fn is None:
-                snap._accum = accumulator(target)
-            full = (snap,) + args
-            node = _make_node(rule, full, arrs, kwargs, np.asarray(out), None, needed, name)
-            node.saved = [s for s in node.saved if s[0] is not snap._vc]
-    np.copyto(old, out, casting="unsafe")
+            keep_old = rule.params[0] in reads
+    out = None
+    if needed is None or not keep_old:
+        form = _inplace_form(primal, old, arrays)
+        if form is _ufunc_into:
+            out = _ufunc_into(old, *arrays, _primal=primal, **kwargs)
+        elif form is not None:
+            out = form(old, *arrays, **kwargs)
+    if out is None:
+        out = primal(old, *arrays, **kwargs)
+    if needed is not None:
+        arrs = [old.copy() if keep_old else old] + arrays
+        snap = Tensor._wrap(arrs[0])
+        snap._requires_grad = target._requires_grad
+        snap.grad_fn = target.grad_fn
+        snap._output_nr = target._output_nr
+        if target._requires_grad and target.grad_fn is None:
+            snap._accum = accumulator(target)
+        full = (snap,) + args
+        node = _make_node(rule, full, arrs, kwargs, np.asarray(out), None, needed, name)
+        node.saved = [s for s in node.saved if s[0] is not snap._vc]
+    if out is not old:
+        np.copyto(old, out, casting="unsafe")
     target._vc[0] += 1
-    if record and needed is not None:
+    if needed is not None:
         if "out" in reads:
             node.out = old
             node.saved.append((target._vc, target._vc[0], old.dtype, old.shape, type(node)))

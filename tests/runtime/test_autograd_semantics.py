@@ -520,3 +520,33 @@ def test_random_fills_and_state():
         torch.ones(2, requires_grad=True).normal_()
     m = torch.bernoulli(torch.full((1000,), 0.25))
     assert 150 < float(m.sum()) < 350
+
+
+@pytest.mark.parametrize("n", [3, 100])   # small, and large enough to write in place
+def test_inplace_ops_match_out_of_place(n):
+    rng = np.random.default_rng(0)
+    x0, z0 = rng.standard_normal((n, n)), rng.standard_normal((1, n))
+
+    def run(inplace):
+        x = torch.tensor(x0, requires_grad=True)
+        z = torch.tensor(z0, requires_grad=True)
+        y = x * 1.5
+        if inplace:
+            y += z
+            y *= z                    # z's gradient reads the old y: kept as a copy
+            y.sub_(x, alpha=2)
+            y.relu_()
+        else:
+            y = ((y + z) * z - 2 * x).relu()
+        (y * y).sum().backward()
+        return y.detach().numpy(), x.grad.numpy(), z.grad.numpy(), y._version
+    for a, b in zip(run(True)[:3], run(False)[:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert run(True)[3] == 4
+    x = torch.tensor(x0, requires_grad=True)
+    y = x * 1.0
+    w = y.exp()                       # saves its output: a later in-place write must be caught
+    w += 1
+    with pytest.raises(RuntimeError, match="output 0 of Exp, is at version 1; expected "
+                       "version 0 instead"):
+        w.sum().backward()

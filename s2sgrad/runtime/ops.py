@@ -108,6 +108,8 @@ def apply(primal, *args, name: str | None = None, **kwargs):
     for a in args:
         arrays.append(a._data if isinstance(a, Tensor) else a if type(a) in _PLAIN
                       else unwrap(a))
+    if kwargs:
+        kwargs = _plain_kwargs(primal, kwargs)
     out = primal(*arrays, **kwargs)
     if type(out) is not np.ndarray or out.dtype is _F64 or out.dtype == _F64:
         if isinstance(out, (tuple, list)):
@@ -124,6 +126,18 @@ def apply(primal, *args, name: str | None = None, **kwargs):
         res._requires_grad = True
         res.grad_fn = _make_node(rule, args, arrays, kwargs, out, res, needed, name)
     return res
+
+
+def _plain_kwargs(primal, kwargs: dict) -> dict:
+    """Keyword arguments with Tensors unwrapped; a Tensor that requires grad is refused
+    (gradients flow only through positional arguments: never drop one in silence)."""
+    if not any(isinstance(v, Tensor) for v in kwargs.values()):
+        return kwargs
+    for k, v in kwargs.items():
+        if isinstance(v, Tensor) and v._requires_grad and grad_mode._state.enabled:
+            raise TypeError(f"{getattr(primal, '__name__', primal)}: the Tensor argument "
+                            f"'{k}' requires grad and must be passed positionally")
+    return {k: v._data if isinstance(v, Tensor) else v for k, v in kwargs.items()}
 
 
 _VARPOS: dict = {}

@@ -550,3 +550,15 @@ def test_inplace_ops_match_out_of_place(n):
     with pytest.raises(RuntimeError, match="output 0 of Exp, is at version 1; expected "
                        "version 0 instead"):
         w.sum().backward()
+
+
+def test_keyword_tensor_that_requires_grad_is_refused_not_dropped():
+    from s2sgrad.rules.nn import addmm
+    from s2sgrad.runtime.ops import apply
+    w = torch.ones(3, 2, requires_grad=True)
+    b, m = torch.zeros(2), torch.ones(4, 3)
+    with pytest.raises(TypeError, match="'mat2' requires grad and must be passed positionally"):
+        apply(addmm, b, m, mat2=w)
+    y = apply(addmm, b, w.t(), mat2=torch.ones(3, 2))          # a constant keyword is fine
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.full((3, 2), 2.0))

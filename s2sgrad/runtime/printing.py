@@ -24,7 +24,6 @@ from .dtypes import get_default_dtype
 
 __all__ = [
     "dtype_name",
-    "format_value",
     "get_printoptions",
     "printoptions",
     "set_printoptions",
@@ -273,17 +272,3 @@ def tensor_repr(data: np.ndarray, *, grad_fn_name: str | None = None,
     elif requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)
-
-
-def format_value(data: np.ndarray, spec: str) -> str:
-    """``format(tensor, spec)``: a 0-d tensor formats as its Python scalar.
-
-    Any other tensor accepts only the empty spec (giving its ``repr`` text), as
-    ``object.__format__`` does for ``torch.Tensor``.
-    """
-    data = np.asarray(data)
-    if data.ndim == 0:
-        return format(data.item(), spec)
-    if spec:
-        raise TypeError("unsupported format string passed to Tensor.__format__")
-    return tensor_repr(data)

@@ -411,10 +411,14 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        from .printing import format_value
-        if self._data.ndim == 0 or spec:
-            return format_value(self._data, spec)
-        return repr(self)
+        # As torch: only a plain 0-d Tensor formats as its scalar; anything else (a
+        # Parameter too) takes object's path, the empty spec giving its str.
+        if type(self) is Tensor and self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string passed to {type(self).__name__}"
+                            ".__format__")
+        return str(self)
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (self._data, self._requires_grad))

@@ -11,7 +11,6 @@ import pytest
 from s2sgrad.runtime import dtypes
 from s2sgrad.runtime.printing import (
     dtype_name,
-    format_value,
     get_printoptions,
     printoptions,
     set_printoptions,
@@ -382,18 +381,25 @@ def test_prefix_sets_indent():
         "Thing([[1., 1.],\n       [1., 1.]])")
 
 
-def test_format_value():
-    assert format_value(np.array(1.5, np.float32), "") == "1.5"
-    assert format_value(np.array(1.5, np.float32), ".2f") == "1.50"
-    loss = np.array(3.3600003719329834, np.float32)
-    assert format_value(loss, "") == "3.3600003719329834"
-    assert format_value(np.array(7), "") == "7"
-    assert format_value(np.array(7), "03d") == "007"
-    assert format_value(np.array(True), "") == "True"
-    assert format_value(f32(1.0, 2.0), "") == "tensor([1., 2.])"
+def test_format():
+    import s2sgrad as torch
+    t = torch.Tensor._wrap
+    assert format(t(np.array(1.5, np.float32)), "") == "1.5"
+    assert format(t(np.array(1.5, np.float32)), ".2f") == "1.50"
+    assert format(t(np.array(3.3600003719329834, np.float32)), "") == "3.3600003719329834"
+    assert format(t(np.array(7)), "") == "7"
+    assert format(t(np.array(7)), "03d") == "007"
+    assert format(t(np.array(True)), "") == "True"
+    assert format(t(f32(1.0, 2.0)), "") == "tensor([1., 2.])"
     with pytest.raises(TypeError, match=r"^unsupported format string passed to "
                                         r"Tensor.__format__$"):
-        format_value(f32(1.0, 2.0), ".2f")
+        format(t(f32(1.0, 2.0)), ".2f")
+    # A 0-d Parameter is not formatted as its scalar (torch checks type(self) is Tensor).
+    p = torch.nn.Parameter(torch.tensor(1.5))
+    assert format(p) == "Parameter containing:\ntensor(1.5000, requires_grad=True)"
+    with pytest.raises(TypeError, match=r"^unsupported format string passed to "
+                                        r"Parameter.__format__$"):
+        format(p, ".3f")
 
 
 @pytest.mark.parametrize("np_dtype, name", [

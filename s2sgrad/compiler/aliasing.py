@@ -11,6 +11,8 @@ gradient would silently miss a write made through an alias.
 """
 from __future__ import annotations
 
+import types
+
 import gast
 
 from .source import Source
@@ -53,6 +55,23 @@ def _base_name(node) -> str | None:
             return None
 
 
+def _is_module(src: Source, node, local: set) -> bool:
+    """Whether ``node`` names a module (``np`` in ``np.sort(x)``: a function, not a method)."""
+    if isinstance(node, gast.Name) and node.id not in local:
+        return isinstance(getattr(src.fn, "__globals__", {}).get(node.id), types.ModuleType)
+    if isinstance(node, gast.Attribute) and _is_module(src, node.value, local):
+        parent = node.value
+        names = []
+        while isinstance(parent, gast.Attribute):
+            names.append(parent.attr)
+            parent = parent.value
+        obj = src.fn.__globals__.get(parent.id)
+        for a in reversed(names):
+            obj = getattr(obj, a, None)
+        return isinstance(getattr(obj, node.attr, None), types.ModuleType)
+    return False
+
+
 class _Groups:
     """Union-find over variable names that may share memory."""
 
@@ -92,6 +111,8 @@ def check(src: Source) -> None:
     """Raise TransformError at a write that may reach an array through an alias."""
     body = src.fdef.body
     groups = _Groups()
+    local = {n.id for n in gast.walk(src.fdef) if isinstance(n, gast.Name)
+             and isinstance(n.ctx, (gast.Store, gast.Param, gast.Del))}
     for stmt in body:
         for node in gast.walk(stmt):
             if isinstance(node, gast.Assign):
@@ -112,7 +133,8 @@ def check(src: Source) -> None:
                         raise src.error("unsupported construct: a call that writes into out=",
                                         node, "assign the result instead: y = f(...)")
                 f = node.func
-                if isinstance(f, gast.Attribute) and f.attr in MUTATING_METHODS:
+                if (isinstance(f, gast.Attribute) and f.attr in MUTATING_METHODS
+                        and not _is_module(src, f.value, local)):
                     name = _base_name(f.value)
                     raise src.error(f"unsupported construct: in-place method .{f.attr}() on "
                                     f"{name or 'a value'}", node,

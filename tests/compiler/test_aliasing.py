@@ -9,6 +9,8 @@ import pytest
 import s2sgrad as sg
 from s2sgrad.compiler.errors import TransformError
 
+from .helpers import check
+
 
 def sort_in_place(x):
     y = x * 2
@@ -89,3 +91,12 @@ def test_independent_arrays_still_compile():
     g = sg.gradient(independent_copy)(x)
     # sum(x*x) + (10 + x2) + (3 x0^2 + x1^2 + x2^2)
     np.testing.assert_allclose(g, [8 * x[0], 4 * x[1], 4 * x[2] + 1], rtol=1e-12)
+
+
+def module_functions_named_like_methods(x):
+    s = np.sort(x * np.array([1.0, -2.0, 3.0]))       # np.sort returns a new array
+    return np.sum(s * np.arange(3.0))
+
+
+def test_module_functions_named_like_in_place_methods_compile():
+    check(module_functions_named_like_methods, np.array([0.5, -1.0, 2.0]))

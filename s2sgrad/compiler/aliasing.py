@@ -55,6 +55,23 @@ def _base_name(node) -> str | None:
             return None
 
 
+def _iterated(it, dicts: set) -> list[str]:
+    """Variables whose memory a ``for`` over ``it`` may bind: the sequences of
+    ``enumerate``/``zip``, a dict behind ``.values()``/``.items()`` (not ``.keys()``, and
+    not a dict display iterated directly: those give keys), else ``it``'s base."""
+    if isinstance(it, gast.Call):
+        f = it.func
+        if isinstance(f, gast.Name) and f.id in ("enumerate", "zip"):
+            return [b for a in it.args for b in _iterated(a, dicts)]
+        if isinstance(f, gast.Attribute) and f.attr in ("keys", "values", "items"):
+            base = _base_name(f.value)
+            return [] if base is None or f.attr == "keys" else [base]
+    if isinstance(it, gast.Name) and it.id in dicts:
+        return []
+    base = _base_name(it)
+    return [] if base is None else [base]
+
+
 def _is_module(src: Source, node, local: set) -> bool:
     """Whether ``node`` names a module (``np`` in ``np.sort(x)``: a function, not a method)."""
     if isinstance(node, gast.Name) and node.id not in local:
@@ -113,6 +130,8 @@ def check(src: Source) -> None:
     groups = _Groups()
     local = {n.id for n in gast.walk(src.fdef) if isinstance(n, gast.Name)
              and isinstance(n.ctx, (gast.Store, gast.Param, gast.Del))}
+    dicts = {t.id for n in gast.walk(src.fdef) if isinstance(n, gast.Assign)
+             and isinstance(n.value, gast.Dict) for t in n.targets if isinstance(t, gast.Name)}
     for stmt in body:
         for node in gast.walk(stmt):
             if isinstance(node, gast.Assign):
@@ -121,10 +140,13 @@ def check(src: Source) -> None:
                         base = _base_name(value)
                         if base is not None:
                             groups.union(name, base)
-            elif isinstance(node, gast.For) and isinstance(node.target, gast.Name):
-                base = _base_name(node.iter)
-                if base is not None:
-                    groups.union(node.target.id, base)
+            elif isinstance(node, gast.For):
+                # Every name the loop binds may be a view of what it iterates (a row, a
+                # dict's value, an element of enumerate/zip); a dict's keys are not.
+                names = [n.id for n in gast.walk(node.target) if isinstance(n, gast.Name)]
+                for base in _iterated(node.iter, dicts):
+                    for name in names:
+                        groups.union(name, base)
     for stmt in body:
         for node in gast.walk(stmt):
             if isinstance(node, gast.Call):

@@ -147,8 +147,12 @@ class Forward:
             return
         if op == "setitem" and self.saving and s.args[0].id in self.needed:
             x = s.args[0].id
-            old = gast.Subscript(value=load(x), slice=s.targets[0].slice, ctx=gast.Load())
-            out.append(self.push(old if x in self.containers else call(attr(old, "copy"), [])))
+            if x in self.containers:
+                old = call(self.namer.bind(support.peek, "peek"), [load(x), s.targets[0].slice])
+            else:
+                old = call(attr(gast.Subscript(value=load(x), slice=s.targets[0].slice,
+                                               ctx=gast.Load()), "copy"), [])
+            out.append(self.push(old))
         if self.saving and isinstance(s, gast.Assign):
             for name in [n.id for t in s.targets for n in gast.walk(t)
                          if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)] + list(

@@ -92,6 +92,13 @@ class Normalizer:
         self.no_grad_depth = 0
         self.stopped: set[str] = set()
         self.jumps: list[set] = [set()]
+        # Names bound to a dict display (``d = {...}``) or ``dict(...)``: ``for k in d``
+        # iterates their keys.
+        self.dicts = {t.id for n in gast.walk(src.fdef) if isinstance(n, gast.Assign)
+                      and (isinstance(n.value, gast.Dict) or (
+                          isinstance(n.value, gast.Call) and isinstance(n.value.func, gast.Name)
+                          and n.value.func.id == "dict"))
+                      for t in n.targets if isinstance(t, gast.Name)}
 
     # -- helpers ---------------------------------------------------------------------------
     def tmp(self, hint: str = "t") -> str:
@@ -364,6 +371,32 @@ class Normalizer:
                 i = self.tmp("i")
                 head = self.block([gast.Assign(targets=[s.target], value=load(i),
                                                type_comment=None)])
+        elif self.dict_view(it) is not None:
+            # ``for k in d``, ``d.keys()``, ``d.values()``, ``d.items()``: a range loop over
+            # the (gradient-free) list of keys, each value read as ``d[key]``.
+            d, view = self.dict_view(it)
+            keys = self.tmp("keys")
+            self.into(keys, call("list", [d]), callee=builtins.list, const_=True)
+            n = self.tmp("n")
+            self.into(n, call("len", [load(keys)]), callee=builtins.len)
+            r = self.tmp("r")
+            self.into(r, call("range", [load(n)]), callee=builtins.range)
+            i = self.tmp("k")
+            saved, self.out = self.out, []
+            key = self.tmp("key")
+            self.emit(_mark(assign(key, gast.Subscript(value=load(keys), slice=load(i),
+                                                       ctx=gast.Load())),
+                            "const", line, args=[load(keys), load(i)]))
+            value = load(key)
+            if view != "keys":
+                v = self.tmp()
+                self.emit(_mark(assign(v, gast.Subscript(value=d, slice=load(key),
+                                                         ctx=gast.Load())),
+                                "subscript", line, args=[d, load(key)]))
+                value = load(v) if view == "values" else self.pack([load(key), load(v)],
+                                                                   gast.Tuple)
+            self.assign_to(s.target, value)
+            head, self.out = self.out, saved
         else:
             seqs, enum = self.iter_parts(it, fn)
             n = self.tmp("n")
@@ -400,6 +433,17 @@ class Normalizer:
             self.emit(_mark(assign(loop.brk, const(False)), "const", line, args=[]))
         node = gast.For(target=store(i), iter=load(r), body=body, orelse=[], type_comment=None)
         self.emit(_mark(node, "for", line))
+
+    def dict_view(self, it):
+        """(the dict atom, "keys"/"values"/"items") when ``it`` iterates a dict, else None:
+        a ``.keys()``/``.values()``/``.items()`` call, or a name bound to a dict display."""
+        if (isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute)
+                and it.func.attr in ("keys", "values", "items") and not it.args
+                and not it.keywords and self.res.expr(it.func.value) is MISSING):
+            return self.atom(it.func.value), it.func.attr
+        if isinstance(it, gast.Name) and it.id in self.dicts:
+            return load(it.id), "keys"
+        return None
 
     def iter_parts(self, it, fn):
         """(sequences indexed in step, None or the start of the index yielded too)."""

@@ -186,7 +186,8 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
         stack = namer.fresh("_stack")
         popped: list = []
         restored: set = set()
-        code = _resolve_markers(code, act, needed, stack, popped, restored)
+        code = _resolve_markers(code, act, needed, stack, popped, restored, namer,
+                                nf.containers)
         consumes = consumes or bool(restored)
         results = [load(namer.adj(p)) if st.m.get(namer.adj(p)) else const(None) for p in diff]
         code = optimize.dead_code(head + code, _reads(results))
@@ -269,7 +270,7 @@ _POPPED = "popped"
 
 
 def _resolve_markers(code: list, act, needed: set, stack: str, popped: list,
-                     restored: set) -> list:
+                     restored: set, namer, containers: set) -> list:
     """Turn restore markers into pops (or nothing), recursively; note any pop in ``popped``
     and every array or list a restore writes into in ``restored``."""
     out = []
@@ -282,9 +283,14 @@ def _resolve_markers(code: list, act, needed: set, stack: str, popped: list,
                 if x in needed:
                     popped.append(_POPPED)
                     restored.add(x)
-                    out.append(gast.Assign(targets=[gast.Subscript(
-                        value=load(x), slice=stmt.targets[0].slice, ctx=gast.Store())],
-                        value=pop, type_comment=None))
+                    if x in containers:     # a dict key the write added is removed again
+                        out.append(gast.Expr(value=call(namer.bind(support.put_back,
+                                                                   "put_back"),
+                                                        [load(x), stmt.targets[0].slice, pop])))
+                    else:
+                        out.append(gast.Assign(targets=[gast.Subscript(
+                            value=load(x), slice=stmt.targets[0].slice, ctx=gast.Store())],
+                            value=pop, type_comment=None))
                 continue
             if getattr(stmt, "op", None) == "append":
                 x = stmt.args[0].id
@@ -300,7 +306,7 @@ def _resolve_markers(code: list, act, needed: set, stack: str, popped: list,
         for field in ("body", "orelse"):
             if isinstance(getattr(s, field, None), list):
                 setattr(s, field, _resolve_markers(getattr(s, field), act, needed, stack, popped,
-                                                   restored)
+                                                   restored, namer, containers)
                         or ([gast.Pass()] if field == "body" else []))
         out.append(s)
     return out

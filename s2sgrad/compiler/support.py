@@ -13,13 +13,31 @@ import numpy as np
 
 from ..rules.helpers import ArrayMeta, unbroadcast, zeros_of
 
-__all__ = ["ArrayMeta", "acc_seq", "add", "empty_adjoint", "fill", "meta", "spread",
-           "unbroadcast", "zeros_of"]
+__all__ = ["ArrayMeta", "acc_seq", "add", "empty_adjoint", "fill", "meta", "peek", "put_back",
+           "spread", "unbroadcast", "zeros_of"]
 
 
 def empty_adjoint(c):
     """A fresh container adjoint for the list, tuple or dict ``c``."""
     return dict.fromkeys(c) if isinstance(c, dict) else [None] * len(c)
+
+
+_ABSENT = object()     # what ``peek`` saves for a dict key that does not exist yet
+
+
+def peek(c, k):
+    """``c[k]`` before a container write overwrites it (a marker for a new dict key)."""
+    if isinstance(c, dict) and k not in c:
+        return _ABSENT
+    return c[k]
+
+
+def put_back(c, k, v) -> None:
+    """Undo a container write: restore what ``peek`` saved (remove a key it added)."""
+    if v is _ABSENT:
+        del c[k]
+    else:
+        c[k] = v
 
 
 def add(a, b):

@@ -100,3 +100,23 @@ def module_functions_named_like_methods(x):
 
 def test_module_functions_named_like_in_place_methods_compile():
     check(module_functions_named_like_methods, np.array([0.5, -1.0, 2.0]))
+
+
+def write_through_enumerated_row(x):
+    m = np.outer(x, x)
+    for _i, row in enumerate(m):
+        row[0] = 0.0
+    return np.sum(m)
+
+
+def write_through_dict_value(x):
+    d = {"a": x * 1, "b": x * 2}
+    for _k, v in d.items():
+        v[0] = 0.0
+    return np.sum(d["a"] * x)
+
+
+@pytest.mark.parametrize("f", [write_through_enumerated_row, write_through_dict_value])
+def test_writes_through_loop_bindings_are_refused(f):
+    with pytest.raises(TransformError, match="may share memory"):
+        sg.gradient(f)(np.array([0.5, -1.0, 2.0]))

@@ -42,6 +42,8 @@ def _base_name(node) -> str | None:
         if isinstance(node, gast.Subscript) or (isinstance(node, gast.Attribute)
                                                 and node.attr in VIEW_METHODS):
             node = node.value
+        elif isinstance(node, (gast.ListComp, gast.GeneratorExp)):
+            node = node.generators[0].iter      # its elements may be views of what it walks
         elif isinstance(node, gast.Call):
             f = node.func
             if isinstance(f, gast.Attribute) and f.attr in VIEW_METHODS:

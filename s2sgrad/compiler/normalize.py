@@ -29,6 +29,7 @@ from, and temporaries are named by a counter, so output is deterministic.
 from __future__ import annotations
 
 import builtins
+import copy
 from dataclasses import dataclass, field
 
 import gast
@@ -591,10 +592,45 @@ class Normalizer:
                 a = self.atom(e.value)
                 node = gast.Attribute(value=a, attr=e.attr, ctx=gast.Load())
                 self.emit(_mark(assign(t, node), "const", line, args=[a]))
+        elif isinstance(e, (gast.ListComp, gast.GeneratorExp)):
+            self.comprehension(t, e)
         elif isinstance(e, (gast.JoinedStr, gast.Set)):
             self.emit(_mark(assign(t, e), "const", line, args=[]))
         else:
             raise self.err(f"unsupported expression: {type(e).__name__}", e)
+
+    def comprehension(self, t: str, e):
+        """``t = [elt for v in seq if c ...]`` (a generator expression too, made a list) as
+        the loop ``t = []; for v in seq: if c: t.append(elt)``; the comprehension's own
+        variables get fresh names, since they do not leak into the function in Python."""
+        e = copy.deepcopy(e)
+        fresh = {}
+        for g in e.generators:
+            for n in gast.walk(g.target):
+                if isinstance(n, gast.Name):
+                    fresh[n.id] = self.tmp(n.id.strip("_") or "v")
+        first_iter = e.generators[0].iter          # evaluated in the enclosing scope
+        for node in gast.walk(e):
+            if isinstance(node, gast.Name) and node.id in fresh and not any(
+                    node is m for m in gast.walk(first_iter)):
+                node.id = fresh[node.id]
+        body = [gast.Expr(value=call(gast.Attribute(value=load(t), attr="append",
+                                                    ctx=gast.Load()), [e.elt]))]
+        for g in reversed(e.generators):
+            if g.is_async:
+                raise self.err("unsupported construct: an async comprehension", e)
+            for cond in reversed(g.ifs):
+                body = [gast.If(test=cond, body=body, orelse=[])]
+            body = [gast.For(target=g.target, iter=g.iter, body=body, orelse=[],
+                             type_comment=None)]
+        stmts = [gast.Assign(targets=[store(t)], value=gast.List(elts=[], ctx=gast.Load()),
+                             type_comment=None)] + body
+        for st in stmts:
+            for node in gast.walk(st):
+                if not getattr(node, "lineno", None):
+                    node.lineno, node.col_offset = e.lineno, e.col_offset
+            self.stmt(st)
+        self.line = e.lineno
 
     def call_into(self, t: str, e):
         line = self.line

@@ -116,7 +116,15 @@ def write_through_dict_value(x):
     return np.sum(d["a"] * x)
 
 
-@pytest.mark.parametrize("f", [write_through_enumerated_row, write_through_dict_value])
+def write_through_comprehension_element(x):
+    m = np.outer(x, x)
+    rows = [r for r in m]
+    rows[0][0] = 0.0
+    return np.sum(m)
+
+
+@pytest.mark.parametrize("f", [write_through_enumerated_row, write_through_dict_value,
+                               write_through_comprehension_element])
 def test_writes_through_loop_bindings_are_refused(f):
     with pytest.raises(TransformError, match="may share memory"):
         sg.gradient(f)(np.array([0.5, -1.0, 2.0]))

@@ -201,3 +201,17 @@ def test_values_never_overwritten_are_not_pushed():
     fwd = src[src.index("def rnn_fwd"):src.index("def rnn_adj")]
     assert "_stack.append(h)" in fwd
     assert "_stack.append(w)" not in fwd
+
+
+def comprehensions(x, w):
+    v = 10.0
+    ys = [np.tanh(v * w) for v in x]                  # v is the comprehension's own
+    pairs = sum(np.sum(a * b) for a in x for b in ys if np.sum(b) > -1e9)
+    scaled = np.stack([r * i for i, r in enumerate(x) if i != 1])
+    nested = np.stack([[r[0] * r[1] for _ in range(2)][1] for r in x])
+    return pairs + np.sum(scaled ** 2) + np.sum(nested) * v + np.sum(np.stack([x for x in x]))
+
+
+def test_list_comprehensions_and_generator_expressions():
+    rng = np.random.default_rng(5)
+    check(comprehensions, rng.standard_normal((3, 4)), rng.standard_normal(4))

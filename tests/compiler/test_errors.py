@@ -44,7 +44,7 @@ def lambda_inside(x):
 
 
 def comprehension(x):
-    return sum([v * 2 for v in x])
+    return sum({v * 2 for v in x})
 
 
 def star_args(x, *rest):
@@ -108,7 +108,7 @@ def attribute_write(x):
 CASES = [
     (gen, "generator"), (trying, "try"), (global_write, "global"),
     (nonlocal_write, "function defined inside"), (class_inside, "class defined inside"),
-    (lambda_inside, "lambda"), (comprehension, "comprehension"), (star_args, r"\*args"),
+    (lambda_inside, "lambda"), (comprehension, "set comprehension"), (star_args, r"\*args"),
     (star_call, "star-unpacking"), (walrus, ":="), (delete, "del"),
     (import_inside, "import"), (with_other, "with statement"), (loop_else, "else clause"),
     (recursive, "recursion"), (unknown_call, "no gradient rule"),

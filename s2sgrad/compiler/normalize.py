@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import gast
 import numpy as np
 
-from ..rules import torchlike
+from ..rules import pymath, torchlike
 from . import methods
 from .nodes import assign, call, const, expr_stmt, if_, is_atom, load, store, tuple_
 from .resolve import MISSING, Resolver
@@ -661,6 +661,10 @@ class Normalizer:
         if prim is not None:
             # A Tensor-level function (``s2sgrad.tanh``) names the NumPy primitive it wraps.
             obj, f = prim, self.bind_name(prim)
+        elif obj in _ONE_ARG_FORMS and len(args) == 1 and not kws:
+            # ``max(seq)``/``min(seq)``: the reduction, not the two-argument comparison.
+            obj = _ONE_ARG_FORMS[obj]
+            f = self.bind_name(obj)
         self.emit(_mark(assign(t, call(f, args, kws)), "call", line, callee=obj, args=args,
                         kwargs=kws))
 
@@ -669,6 +673,9 @@ class Normalizer:
         node = load("_s2s_obj")
         node.obj = obj
         return node
+
+
+_ONE_ARG_FORMS = {builtins.max: pymath.max_of, builtins.min: pymath.min_of}
 
 
 def _names(e) -> set:

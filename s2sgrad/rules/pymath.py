@@ -1,7 +1,8 @@
 """Rules for Python's own math: the ``math`` module and the numeric builtins.
 
 Takes: ``math.exp``, ``math.log`` ... and ``abs``, ``float``, ``max``, ``min``,
-``sum`` as a compiled function calls them on floats or arrays. Gives: their
+``sum`` as a compiled function calls them on floats or arrays (``max(seq)`` with one
+argument is lowered to ``max_of``). Gives: their
 adjoints (and forward rules) in the one table; ``len``, ``range``, ``int``,
 ``bool`` and rounding are declared without gradient. The ``math`` functions that
 mirror a NumPy ufunc (``math.exp``, ``math.sin``, ...) share that ufunc's record in
@@ -76,6 +77,41 @@ def min_(g, out, a, b):
 @tangent(builtins.min)
 def min_jvp(out, a, b, da, db):
     return da * (a <= b) + db * (a > b)
+
+
+def max_of(iterable):
+    """``max(iterable)``: its first largest element."""
+    return builtins.max(iterable)
+
+
+def min_of(iterable):
+    """``min(iterable)``: its first smallest element."""
+    return builtins.min(iterable)
+
+
+@rule(max_of, wrt=("iterable",), name="MaxBackward1")
+def max_of_adjoint(g, out, iterable):
+    # NumPy's argmax, like max(), picks the first of equal maxima.
+    k = int(np.argmax(np.asarray(iterable)))
+    return (np.where(np.arange(len(iterable)) == k, g, 0.0) if isinstance(iterable, np.ndarray)
+            else [0.0] * k + [g] + [0.0] * (len(iterable) - k - 1))
+
+
+@tangent(max_of)
+def max_of_jvp(out, iterable, diterable):
+    return diterable[int(np.argmax(np.asarray(iterable)))]
+
+
+@rule(min_of, wrt=("iterable",), name="MinBackward1")
+def min_of_adjoint(g, out, iterable):
+    k = int(np.argmin(np.asarray(iterable)))
+    return (np.where(np.arange(len(iterable)) == k, g, 0.0) if isinstance(iterable, np.ndarray)
+            else [0.0] * k + [g] + [0.0] * (len(iterable) - k - 1))
+
+
+@tangent(min_of)
+def min_of_jvp(out, iterable, diterable):
+    return diterable[int(np.argmin(np.asarray(iterable)))]
 
 
 @rule(builtins.sum, wrt=("iterable",), name="SumBackward0")

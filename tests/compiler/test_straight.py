@@ -85,7 +85,9 @@ def more_math_fns(s):
 
 
 def builtins_fns(x, s):
-    return abs(s) + float(np.sum(x)) + max(s, 2 * s) + min(s, 2 * s) + len(x) * s
+    return (abs(s) + float(np.sum(x)) + max(s, 2 * s) + min(s, 2 * s) + len(x) * s
+            + max(x[0]) * min(x[1]) + max([s * s, np.sum(x[2]), 0.5])
+            - min(np.tanh(v) for v in x[0]))
 
 
 def methods_np(x):

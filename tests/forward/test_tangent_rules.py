@@ -27,7 +27,7 @@ from s2sgrad.compiler import tangent as _tangent  # noqa: F401  (registers helpe
 from s2sgrad.compiler.tangent_support import (as_input_kind, broadcast_tangent, own_tangent,
                                               zero_tangent)
 from s2sgrad.compiler.tangent_templates import instantiate_tangent
-from s2sgrad.rules import RULES, lookup, torchlike
+from s2sgrad.rules import RULES, lookup, pymath, torchlike
 from s2sgrad.rules import elementwise_helpers as eh
 from s2sgrad.rules import factories as fa
 from s2sgrad.rules import reduce_helpers as rh
@@ -181,6 +181,8 @@ EXTRA = [
     (math.fabs, [-0.3], {}), (abs, [_r(3)], {}), (float, [np.array(0.3)], {}),
     (max, [0.3, 0.9], {}), (min, [0.3, 0.9], {}), (sum, [[0.3, 0.9, 0.1]], {}),
     (sum, [_r(3, 2)], {}),
+    (pymath.max_of, [_r(4)], {}), (pymath.max_of, [[0.3, 0.9, 0.1]], {}),
+    (pymath.min_of, [_r(4)], {}), (pymath.min_of, [[0.3, 0.9, 0.1]], {}),
     (nnr.conv2d, [_r(2, 3, 5, 5), _r(4, 3, 3, 3), _r(4)], {"padding": 1}),
     (nnr.conv2d, [_r(1, 2, 6, 7), _r(4, 1, 3, 2)], {"stride": 2, "dilation": (1, 2),
                                                    "groups": 2}),

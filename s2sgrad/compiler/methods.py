@@ -78,6 +78,13 @@ def lower_method(name: str, recv: Any, args: list, kwargs: dict,
 
     ``pack`` turns a list of atoms into one tuple atom (``x.reshape(2, 3)``).
     """
+    if name in ("max", "min") and "dim" in kwargs:
+        # PyTorch's form (NumPy has no ``dim``): (values, indices) along the dimension.
+        fn = torchlike.max_dim if name == "max" else torchlike.min_dim
+        extra = {"keepdims": kwargs["keepdim"]} if "keepdim" in kwargs else {}
+        if args or set(kwargs) - {"dim", "keepdim"}:
+            return None
+        return fn, [recv, kwargs["dim"]], extra
     kwargs = {_RENAME.get(k, k): v for k, v in kwargs.items()}
     if name in _SHAPED:
         fn = _SHAPED[name]

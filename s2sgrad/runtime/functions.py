@@ -108,15 +108,26 @@ outer = _pairwise(np.outer, "OuterBackward0")
 
 
 def max(x, dim=None, keepdim=False):
+    """``torch.max``: the full maximum, ``(values, indices)`` along ``dim``, or the
+    elementwise maximum with a second array. On arrays (compiled code) the same."""
     if isinstance(x, Tensor):
         return x.max(dim, keepdim)
-    return np.max(x, axis=dim if not isinstance(dim, np.ndarray) else None, keepdims=keepdim)
+    if dim is None:
+        return np.max(x)
+    if isinstance(dim, np.ndarray):
+        return np.maximum(x, dim)
+    return tl.max_dim(x, dim, keepdim)
 
 
 def min(x, dim=None, keepdim=False):
+    """``torch.min``: as ``max``."""
     if isinstance(x, Tensor):
         return x.min(dim, keepdim)
-    return np.min(x, axis=dim, keepdims=keepdim)
+    if dim is None:
+        return np.min(x)
+    if isinstance(dim, np.ndarray):
+        return np.minimum(x, dim)
+    return tl.min_dim(x, dim, keepdim)
 
 
 def cat(tensors, dim: int = 0, axis=None):

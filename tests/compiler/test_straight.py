@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from numpy import tanh
 
+import s2sgrad as torch
 import s2sgrad.api as sg
 from s2sgrad.rules import rule
 
@@ -274,3 +275,14 @@ def stop_gradients(x):
 def test_detach_data_item_stop_gradient():
     g = sg.gradient(stop_gradients)(A)
     assert np.allclose(g, 3 * np.sum(A))
+
+
+def torch_style_max_min(x):
+    v, i = x.max(dim=1)                      # PyTorch's (values, indices), not NumPy's max
+    w, j = torch.min(x, 0, keepdim=True)
+    full = torch.max(x) + torch.min(x, x * 0.5).sum()
+    return np.sum(v * 2) + np.sum(w * i[0]) + full + x.max(1).sum() + np.sum(j)
+
+
+def test_torch_style_max_and_min_compile_with_torch_meaning():
+    check(torch_style_max_min, np.array([[0.3, 1.2, -0.5], [2.0, 0.1, 0.7]]), tensor=False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import gast
 import numpy as np
 
 from ..rules import nondifferentiable, torchlike
@@ -85,6 +86,15 @@ def lower_method(name: str, recv: Any, args: list, kwargs: dict,
         if args or set(kwargs) - {"dim", "keepdim"}:
             return None
         return fn, [recv, kwargs["dim"]], extra
+    if name in ("std", "var") and set(kwargs) & {"dim", "keepdim", "unbiased", "correction"}:
+        # PyTorch's keywords mean PyTorch's estimator: unbiased unless told otherwise.
+        kwargs = dict(kwargs)
+        unbiased = kwargs.pop("unbiased", None)
+        correction = kwargs.pop("correction", None)
+        if unbiased is not None and not isinstance(unbiased, gast.Constant):
+            return None
+        kwargs["ddof"] = correction if correction is not None else gast.Constant(
+            value=int(unbiased.value) if unbiased is not None else 1, kind=None)
     kwargs = {_RENAME.get(k, k): v for k, v in kwargs.items()}
     if name in _SHAPED:
         fn = _SHAPED[name]

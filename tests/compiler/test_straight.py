@@ -284,5 +284,19 @@ def torch_style_max_min(x):
     return np.sum(v * 2) + np.sum(w * i[0]) + full + x.max(1).sum() + np.sum(j)
 
 
+def torch_style_std_var(x):
+    # dim= is PyTorch's keyword, so PyTorch's unbiased estimator; x.std() stays NumPy's.
+    return (np.sum(x.std(dim=1)) + np.sum(x.var(dim=0, unbiased=False))
+            + np.sum(x.var(dim=1, correction=0) * 2) + x.std())
+
+
+def test_torch_style_std_var_are_unbiased():
+    x = np.array([[0.3, 1.2, -0.5], [2.0, 0.1, 0.7]])
+    expect = (np.sum(np.std(x, axis=1, ddof=1)) + np.sum(np.var(x, axis=0))
+              + np.sum(np.var(x, axis=1) * 2) + np.std(x))
+    np.testing.assert_allclose(sg.grad(torch_style_std_var)(x), expect, rtol=1e-12)
+    check(torch_style_std_var, x)
+
+
 def test_torch_style_max_and_min_compile_with_torch_meaning():
     check(torch_style_max_min, np.array([[0.3, 1.2, -0.5], [2.0, 0.1, 0.7]]), tensor=False)

@@ -40,7 +40,7 @@ _TRANSFORMS = ("grad", "gradient", "value_and_grad", "vjp", "show", "jvp", "jvp_
 def __getattr__(name):
     # Heavier subpackages load on first use, keeping ``import s2sgrad`` fast.
     import importlib
-    if name in ("nn", "optim", "models"):
+    if name in ("nn", "optim", "models", "utils"):
         return importlib.import_module(f".{name}", __name__)
     if name in _TRANSFORMS:
         return getattr(importlib.import_module(".transforms", __name__), name)

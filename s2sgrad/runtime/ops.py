@@ -453,14 +453,15 @@ def check_inplace(t: Tensor) -> None:
                            "operation.")
 
 
-def apply_custom(name: str, backward, inputs, outputs, higher=None):
+def apply_custom(name: str, backward, inputs, outputs, higher=None, cls=None):
     """Wrap ``outputs`` as Tensors produced by ONE node whose backward is ``backward``.
 
     ``backward(gs)`` gets one cotangent per output (zeros filled in) and returns
     one gradient per entry of ``inputs`` (None where there is none). ``higher``,
     if given, is the same backward on Tensors (cotangents and results are
     Tensors, its operations recorded): a ``create_graph=True`` backward calls it,
-    and refuses the node without it.
+    and refuses the node without it. ``cls`` is the node class (default: one named
+    ``name``).
     """
     multi = isinstance(outputs, tuple)
     outs = outputs if multi else (outputs,)
@@ -474,7 +475,7 @@ def apply_custom(name: str, backward, inputs, outputs, higher=None):
     def fn(g, out):
         return backward(tuple(g) if multi else (g,))
 
-    node = node_class(name)(fn, (), {}, None, edges, [], False, len(outs))
+    node = (cls or node_class(name))(fn, (), {}, None, edges, [], False, len(outs))
     node.out_meta = tuple((o.shape, o.dtype) for o in outs)
     node.keeps = True
     if higher is not None:

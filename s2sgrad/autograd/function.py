@@ -205,6 +205,8 @@ def _record(cls, ctx, args, outs, multi):
         return [None if grads[k] is None else grads[k] if isinstance(grads[k], Tensor)
                 else Tensor(grads[k]) for k in where]
 
+    if not live:                          # nothing differentiable came out
+        return outs if multi else outs[0]
     once = getattr(cls.backward, "_once_differentiable", False)
     outputs = tuple(outs[i]._data for i in live)
     node_outs = apply_custom(name, first_order_live(first_order, live, outs), inputs,

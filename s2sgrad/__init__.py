@@ -44,8 +44,8 @@ def __getattr__(name):
         return importlib.import_module(f".{name}", __name__)
     if name in _TRANSFORMS:
         return getattr(importlib.import_module(".transforms", __name__), name)
-    if name == "load":      # a PyTorch checkpoint (.pth), read without torch
-        return importlib.import_module(".models.checkpoint", __name__).load
+    if name in ("load", "save"):    # PyTorch's checkpoint format, without torch
+        return getattr(importlib.import_module(".serialization", __name__), name)
     if name == "checkpoint":
         return importlib.import_module(".api", __name__).checkpoint
     raise AttributeError(f"module 's2sgrad' has no attribute '{name}'")

@@ -140,11 +140,12 @@ class _Unpickler(pickle.Unpickler):
         return self._byteorder == "little"
 
 
-def load(f: str | os.PathLike | BinaryIO) -> Any:
-    """Load a ``torch.save`` checkpoint; tensors come back as NumPy arrays."""
+def load(f: str | os.PathLike | BinaryIO, unpickler: type | None = None) -> Any:
+    """Load a ``torch.save`` checkpoint; tensors come back as NumPy arrays (or as what
+    ``unpickler``, a subclass of this module's, rebuilds them into)."""
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:
-            return load(io.BytesIO(fh.read()))
+            return load(io.BytesIO(fh.read()), unpickler)
     if not zipfile.is_zipfile(f):
         raise ValueError("not a PyTorch zip checkpoint (files written by torch.save before "
                          "PyTorch 1.6 use a legacy format; re-save them with a newer PyTorch)")
@@ -161,7 +162,7 @@ def load(f: str | os.PathLike | BinaryIO) -> Any:
         def read_record(name: str) -> bytes:
             return zf.read(root + name)
 
-        up = _Unpickler(io.BytesIO(zf.read(pkl[0])), read_record, byteorder)
+        up = (unpickler or _Unpickler)(io.BytesIO(zf.read(pkl[0])), read_record, byteorder)
         return up.load()
 
 

@@ -1,21 +1,25 @@
 """``s2sgrad.nn``: PyTorch's layer API (``import s2sgrad as torch; torch.nn.Linear``).
 
 Takes: nothing at import. Gives: ``Module``, ``Parameter``, the layers, the losses, and
-the ``functional`` and ``init`` submodules.
+the ``functional``, ``init`` and ``utils`` (gradient clipping) submodules.
 """
-from . import functional, init
-from .activation import Dropout, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from . import functional, init, utils
+from .activation import (ELU, GELU, Dropout, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid,
+                         Softmax, Softplus, Tanh)
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d
 from .linear import Flatten, Identity, Linear
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
+                   NLLLoss, SmoothL1Loss)
 from .module import Module
-from .normalization import BatchNorm1d, BatchNorm2d
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Buffer, Parameter
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .sparse import Embedding
 
-__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
-           "Buffer", "Conv2d", "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "Linear",
-           "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
-           "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
-           "functional", "init"]
+__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
+           "BatchNorm2d", "Buffer", "Conv2d", "CrossEntropyLoss", "Dropout", "ELU", "Embedding",
+           "Flatten", "GELU", "HuberLoss", "Identity", "L1Loss", "LayerNorm", "LeakyReLU",
+           "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
+           "NLLLoss", "Parameter", "ReLU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
+           "Softmax", "Softplus", "Tanh", "functional", "init", "utils"]

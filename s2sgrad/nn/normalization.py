@@ -1,10 +1,12 @@
-"""Batch normalisation: ``BatchNorm1d`` and ``BatchNorm2d``.
+"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d`` and ``LayerNorm``.
 
-Takes: the channel count and PyTorch's options (eps, momentum, affine, bias,
-track_running_stats).
-Gives: modules whose training forward normalises with the batch statistics and updates
-the ``running_mean``/``running_var`` buffers in place (also under ``no_grad``), counting
-``num_batches_tracked``; eval mode uses the running statistics (SEMANTICS 5.4).
+Takes: the channel count (or the normalised shape) and PyTorch's options (eps, momentum,
+affine, bias, track_running_stats, elementwise_affine).
+Gives: batch norm modules whose training forward normalises with the batch statistics and
+updates the ``running_mean``/``running_var`` buffers in place (also under ``no_grad``),
+counting ``num_batches_tracked``; eval mode uses the running statistics (SEMANTICS 5.4).
+``LayerNorm`` normalises each sample over its trailing dimensions, in training and eval
+alike, with weight 1 and bias 0 to start.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 class _BatchNorm(Module):
@@ -101,3 +103,39 @@ class BatchNorm2d(_BatchNorm):
 
     _expected = (4,)
     _message = "expected 4D input (got {}D input)"
+
+
+class LayerNorm(Module):
+    """Layer norm over the trailing ``normalized_shape`` dimensions of the input."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        npdt = dtypes.to_numpy(dtype) if dtype is not None else dtypes.get_default_dtype().np
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(Tensor._wrap(np.ones(self.normalized_shape, npdt)))
+            if bias:
+                self.bias = Parameter(Tensor._wrap(np.zeros(self.normalized_shape, npdt)))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")

@@ -109,7 +109,7 @@ nondifferentiable(require_nonzero, require_conditioned, norm_axis, shape_of, zer
                   lh.einsum_labels, lh.dot_subscripts, lh.inner_subscripts,
                   lh.tensordot_subscripts, fa._fractions, nn_rules._bn_axes,
                   nn_rules._bn_shape, nn_rules._pair, nn_rules._pool_geometry,
-                  nn_rules._conv_geometry, nn_norm._check_bn)
+                  nn_rules._conv_geometry, nn_norm._check_bn, nn_rules._ln_axes)
 
 
 # ---------------------------------------------------------------- broadcasting and reductions
@@ -368,7 +368,9 @@ for _helper in (rh.var_grad, rh.std_grad, rh.prod_grad, rh.average_grad, rh.norm
                 lh.cholesky_grad, lh._mT, nn_rules._bn_grads, nn_rules._batch_stats,
                 nn_rules._channel_dot, nn_rules._bce_grads, nn_rules._sigmoid,
                 nn_rules._softplus_neg, fa.logspace_grads, fa.geomspace_grads,
-                fa.arange_grads):
+                fa.arange_grads, nn_rules.gelu_slope, nn_rules._bce_prob_grads,
+                nn_rules._log_or_ninf, nn_rules._log1m_or_ninf, nn_rules._robust_slope,
+                nn_rules._ln_grads):
     composite(_helper)(_helper)
 
 

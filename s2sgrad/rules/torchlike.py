@@ -3,13 +3,20 @@
 ``relu``, ``sigmoid``, ``softmax``, ``log_softmax``, ``rsub``, ``clamp``,
 ``max_dim``/``min_dim`` (values and indices), ``expand``, ``cast``,
 ``logsumexp`` and ``norm`` in PyTorch's conventions (SEMANTICS.md 3.12: relu has
-gradient 0 at 0, clamp 1 at the boundary, norm 0 at 0). Each is a plain NumPy
+gradient 0 at 0, clamp 1 at the boundary, norm 0 at 0); ``erf``, ``frac``,
+``lerp``, ``gather`` and ``scatter`` with PyTorch's gradients (``scatter``'s
+source reads back every position it wrote, as PyTorch's does); ``sort_order``,
+the stable order ``sort``/``topk``/``argsort`` share (NaN the largest), whose
+values are then read with ``np.take_along_axis``. Each is a plain NumPy
 function, so compiled code can call it as well; each rule's forward rule sits
 right below its adjoint.
 """
+import math
+
 import numpy as np
 
 from .helpers import expand_reduced, unbroadcast_to
+from .indexing import scatter_add
 from .linalg_helpers import einsum_grads, einsum_tangent
 from .registry import nondifferentiable, rule, tangent
 
@@ -293,17 +300,21 @@ def where3_jvp(out, cond, x, y, dx, dy):
 
 
 def masked_fill(x, mask, value):
-    return np.where(mask, value, x)
+    """``x`` with ``value`` where ``mask`` holds, in ``x``'s dtype (an integer ``x`` takes
+    the value truncated, as in PyTorch)."""
+    out = np.where(mask, value, x)
+    return out.astype(x.dtype, copy=False) if isinstance(x, np.ndarray) else out
 
 
-@rule(masked_fill, wrt=("x",), name="MaskedFillBackward0")
+@rule(masked_fill, wrt=("x", "value"), broadcast=True, name="MaskedFillBackward0")
 def masked_fill_adjoint(g, out, x, mask, value):
-    return np.where(mask, 0, g)
+    # A value that is a (0-d) array gets the gradient of every position it filled.
+    return np.where(mask, 0, g), np.where(mask, g, 0)
 
 
 @tangent(masked_fill)
-def masked_fill_jvp(out, x, mask, value, dx):
-    return np.where(mask, 0, dx)
+def masked_fill_jvp(out, x, mask, value, dx, dvalue):
+    return np.where(mask, 0, dx) + np.where(mask, dvalue, 0)
 
 
 def cumsum(x, axis):
@@ -559,3 +570,140 @@ def einsum_adjoint(g, out, subscripts, operands):
 @tangent(einsum)
 def einsum_jvp(out, subscripts, operands, doperands):
     return einsum_tangent(subscripts, operands, doperands, True)
+
+
+# ---------------------------------------------------------------- more PyTorch primitives
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def erf(x):
+    """The error function, element by element from the C library's ``erf`` (exact in
+    float64); a float input keeps its dtype, an integer one gives float64."""
+    a = np.asarray(x)
+    dt = a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
+    return np.asarray(_ERF(a), dtype=np.float64).astype(dt, copy=False)
+
+
+@rule(erf, name="ErfBackward0")
+def erf_adjoint(g, out, x):
+    return g * (TWO_OVER_SQRT_PI * np.exp(-x * x))
+
+
+@tangent(erf)
+def erf_jvp(out, x, dx):
+    return dx * (TWO_OVER_SQRT_PI * np.exp(-x * x))
+
+
+def frac(x):
+    """``x - trunc(x)``: the fractional part, with the sign of ``x``."""
+    return x - np.trunc(x)
+
+
+@rule(frac, name="FracBackward0")
+def frac_adjoint(g, out, x):
+    return g
+
+
+@tangent(frac)
+def frac_jvp(out, x, dx):
+    return dx
+
+
+def lerp(start, end, weight):
+    """``start + weight * (end - start)``, evaluated from the nearer end as PyTorch does
+    (``end - (end - start) * (1 - weight)`` when ``|weight| >= 0.5``), in the dtype of
+    ``start`` and ``end``. Below float64 the multiply-add is rounded once (PyTorch's
+    fused multiply-add), by computing it in float64."""
+    dt = np.result_type(start, end)
+    d = np.subtract(end, start, dtype=dt)
+    w = np.asarray(weight).astype(dt)
+    wide = np.float64 if dt.kind == "f" and dt.itemsize < 8 else dt
+    near_start = np.asarray(start, wide) + w.astype(wide) * d.astype(wide)
+    near_end = np.asarray(end, wide) - d.astype(wide) * (1 - w).astype(wide)
+    return np.where(np.abs(w) < 0.5, near_start, near_end).astype(dt, copy=False)
+
+
+@rule(lerp, broadcast=True, name="LerpBackward1")
+def lerp_adjoint(g, out, start, end, weight):
+    return g * (1.0 - weight), g * weight, g * np.subtract(end, start)
+
+
+@tangent(lerp)
+def lerp_jvp(out, start, end, weight, dstart, dend, dweight):
+    return dstart * (1.0 - weight) + dend * weight + dweight * np.subtract(end, start)
+
+
+def gather_index(index, dim):
+    """The NumPy index that reads ``x.gather(dim, index)`` (``x`` at least 1-d): ``index``
+    along ``dim`` and each element's own position along every other axis; a 0-d index
+    reads one element of a 1-d ``x``."""
+    index = np.asarray(index)
+    nd = index.ndim
+    if nd == 0:
+        return (index,)
+    dim = dim % nd
+    return tuple(index if d == dim else
+                 np.arange(n).reshape([-1 if e == d else 1 for e in range(nd)])
+                 for d, n in enumerate(index.shape))
+
+
+def leading(shape):
+    """The slices selecting the leading block of ``shape`` (``src[:a, :b, ...]``)."""
+    return tuple(slice(0, n) for n in shape)
+
+
+def gather(x, dim, index):
+    """``torch.gather``: ``out[i][j] = x[i][index[i][j]]`` for ``dim == 1``; shaped like
+    ``index`` (a 0-d ``x`` reads as one element)."""
+    return np.asarray(np.atleast_1d(x)[gather_index(index, dim)])
+
+
+@rule(gather, wrt=("x",), name="GatherBackward0")
+def gather_adjoint(g, out, x, dim, index):
+    return np.reshape(scatter_add(g, x.shape or (1,), x.dtype, gather_index(index, dim)),
+                      x.shape)
+
+
+@tangent(gather)
+def gather_jvp(out, x, dim, index, dx):
+    return gather(dx, dim, index)
+
+
+def scatter(x, dim, index, src):
+    """``torch.scatter`` out of place: ``x`` with ``src[i][j]`` (or the number ``src``)
+    written at ``[i][index[i][j]]`` for ``dim == 1`` (``index`` at least 1-d)."""
+    r = np.array(x, copy=True, ndmin=1)
+    r[gather_index(index, dim)] = src[leading(np.shape(index))] if np.ndim(src) else src
+    return np.reshape(r, np.shape(x))
+
+
+@rule(scatter, wrt=("x", "src"), name="ScatterBackward0")
+def scatter_adjoint(g, out, x, dim, index, src):
+    # PyTorch's: the written positions lose their gradient; src reads it back (gather),
+    # and a number written everywhere gets their sum.
+    at = gather_index(index, dim)
+    g1 = np.atleast_1d(g)
+    return (np.reshape(setitem(g1, at, 0.0), x.shape),
+            setitem(np.zeros(np.shape(src), g.dtype), leading(np.shape(index)), g1[at])
+            if np.ndim(src) else np.sum(g1[at]))
+
+
+@tangent(scatter)
+def scatter_jvp(out, x, dim, index, src, dx, dsrc):
+    return scatter(dx, dim, index, dsrc)
+
+
+def sort_order(a, axis, descending):
+    """Stable sorting indices along ``axis`` (int64); NaN counts as the largest value,
+    as in PyTorch (last ascending, first descending)."""
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable").astype(np.int64, copy=False)
+    nan = np.isnan(a) if a.dtype.kind in "fc" else np.zeros(a.shape, bool)
+    key = (~a if a.dtype.kind == "b" else -a.astype(np.int64) if a.dtype.kind in "iu"
+           else -np.where(nan, 0, a))
+    return np.lexsort((key, ~nan), axis=axis).astype(np.int64, copy=False)
+
+
+nondifferentiable(gather_index, leading, sort_order)

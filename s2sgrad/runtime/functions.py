@@ -3,9 +3,13 @@
 Each accepts Tensors (and dispatches to the Tensor method, recording a node) or
 plain arrays (and computes the primal). Each is declared an ``alias`` of its
 primal in the rule table, so the compiler treats ``s2sgrad.exp`` inside a
-decorated function exactly like ``np.exp``.
+decorated function exactly like ``np.exp``. Also PyTorch's constants (``pi``,
+``e``, ``inf``, ``nan``) and a ``cuda`` namespace reporting that no GPU exists.
 """
 from __future__ import annotations
+
+import math
+import types
 
 import numpy as np
 
@@ -20,7 +24,11 @@ __all__ = ["exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
            "permute", "unsqueeze", "squeeze", "norm", "pow", "neg", "log1p", "argmax", "argmin",
            "equal", "allclose", "is_tensor", "numel", "square", "logsumexp", "dot", "t",
            "rsub", "add", "sub", "mul", "div", "clone", "var", "std", "exp2", "outer",
-           "prod", "cumsum", "all", "any", "isclose", "einsum"]
+           "prod", "cumsum", "all", "any", "isclose", "einsum",
+           "sign", "floor", "ceil", "round", "trunc", "fix", "frac", "tan", "log2", "log10",
+           "erf", "lerp", "split", "chunk", "gather", "scatter", "index_select", "topk", "sort",
+           "argsort", "flip", "roll", "masked_fill", "bmm", "unique",
+           "pi", "e", "inf", "nan", "cuda"]
 
 
 def _method(name, primal):
@@ -194,3 +202,101 @@ def is_tensor(x) -> bool:
 def numel(x) -> int:
     return x.numel()
 
+
+# -- rounding and more elementwise math, gathering, reordering --------------------------------
+sign = _method("sign", np.sign)
+floor = _method("floor", np.floor)
+ceil = _method("ceil", np.ceil)
+trunc = fix = _method("trunc", np.trunc)
+frac = _method("frac", tl.frac)
+tan = _method("tan", np.tan)
+log2 = _method("log2", np.log2)
+log10 = _method("log10", np.log10)
+erf = _method("erf", tl.erf)
+lerp = _method("lerp", tl.lerp)
+gather = _method("gather", tl.gather)
+roll = _method("roll", np.roll)
+masked_fill = _method("masked_fill", tl.masked_fill)
+bmm = _method("bmm", np.matmul)
+
+
+def round(input, *, decimals=None):
+    """``torch.round``: half to even, to ``decimals`` places when given."""
+    if isinstance(input, Tensor):
+        return input.round(decimals=decimals)
+    return np.rint(input) if decimals is None else np.round(input, decimals)
+
+
+def flip(input, dims):
+    """``torch.flip``: ``dims`` must be a sequence (the method also takes ints)."""
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError("flip(): argument 'dims' (position 2) must be tuple of ints, not "
+                        f"{type(dims).__name__}")
+    if isinstance(input, Tensor):
+        return input.flip(dims)
+    return np.flip(input, tuple(dims))
+
+
+def scatter(input, dim: int, index, src=None, value=None, *, reduce=None):
+    """``torch.scatter`` (out of place) with a tensor ``src`` or a number ``value``."""
+    if isinstance(input, Tensor):
+        return input.scatter(dim, index, src, value, reduce=reduce)
+    return tl.scatter(input, dim, index, value if src is None else src)
+
+
+def index_select(input, dim: int, index):
+    if isinstance(input, Tensor):
+        return input.index_select(dim, index)
+    return np.take(input, index, axis=dim)
+
+
+def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    if isinstance(input, Tensor):
+        return input.argsort(dim, descending, stable)
+    return tl.sort_order(np.asarray(input), dim, descending)
+
+
+# Tensors only: several outputs (or integer ones) with PyTorch's node names.
+def split(tensor, split_size_or_sections, dim: int = 0):
+    return tensor.split(split_size_or_sections, dim)
+
+
+def chunk(input, chunks: int, dim: int = 0):
+    return input.chunk(chunks, dim)
+
+
+def sort(input, dim: int = -1, descending: bool = False, **kwargs):
+    """``torch.sort``: ``(values, indices)``; ``stable=`` (keyword only) as in PyTorch."""
+    return input.sort(dim, descending, **kwargs)
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """``torch.topk``: the ``k`` largest (or smallest) values along ``dim``, with indices."""
+    return input.topk(k, dim, largest, sorted)
+
+
+def unique(input, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim=None):
+    return input.unique(sorted, return_inverse, return_counts, dim)
+
+
+alias(flip, np.flip)
+alias(round, np.round)
+alias(scatter, tl.scatter)
+
+pi = math.pi
+e = math.e
+inf = math.inf
+nan = math.nan
+
+
+def _cuda_is_available() -> bool:
+    return False
+
+
+def _cuda_device_count() -> int:
+    return 0
+
+
+# ``torch.cuda``: this package runs on the CPU only.
+cuda = types.SimpleNamespace(is_available=_cuda_is_available, device_count=_cuda_device_count)

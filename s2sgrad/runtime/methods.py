@@ -2,8 +2,10 @@
 
 Takes: the ``Tensor`` core and the primitives in ``s2sgrad.rules``.
 Gives: ``+ - * / ** @``, comparisons, indexing, and the PyTorch method surface
-(``sum``, ``mean``, ``view``, ``max``, in-place ``add_``, ...), bound onto
-``Tensor`` when this module is imported.
+(``sum``, ``mean``, ``view``, ``max``, ``round``, ``erf``, ``lerp``, ``split``,
+``gather``, ``scatter``, ``sort``, ``topk``, ``unique``, in-place ``add_``,
+``floor_``, ``masked_fill_``, ...), bound onto ``Tensor`` when this module is
+imported, with PyTorch's dtype rules and error texts.
 Invariant: every differentiable method goes through ``ops.apply`` (or
 ``apply_inplace``) with PyTorch's node name; nothing here computes a gradient.
 """
@@ -154,7 +156,6 @@ T.__matmul__ = _matmul
 T.__rmatmul__ = _rmatmul
 T.matmul = _matmul
 T.mm = _matmul
-T.bmm = lambda self, other: apply(np.matmul, self, other, name="BmmBackward0")
 T.dot = _matmul
 T.mv = _matmul
 T.__neg__ = lambda self: apply(np.negative, self, name="NegBackward0")
@@ -502,8 +503,6 @@ T.half = lambda self: _to(self, dtypes.float16)
 T.cpu = lambda self: self
 T.cuda = lambda self, *a, **k: (_ for _ in ()).throw(
     AssertionError("Torch not compiled with CUDA enabled"))
-T.masked_fill = lambda self, mask, value: apply(tl.masked_fill, self, _arr(mask), _arr(value),
-                                                name="MaskedFillBackward0")
 
 
 # -- indexing ---------------------------------------------------------------------------
@@ -589,19 +588,553 @@ T.new_ones = lambda self, *size, dtype=None: Tensor._wrap(
 T.new_zeros = lambda self, *size, dtype=None: Tensor._wrap(
     np.zeros(_shape_arg(size), dtypes.to_numpy(dtype) or self._data.dtype))
 T.new_tensor = lambda self, data, dtype=None: Tensor(data, dtype=dtype or self.dtype)
-T.split = lambda self, split_size, dim=0: _split(self, split_size, dim)
-T.chunk = lambda self, chunks, dim=0: _split(self, -(-self._data.shape[dim] // chunks), dim)
 T.unbind = lambda self, dim=0: tuple(self.select(dim, i) for i in range(self._data.shape[dim]))
 T.select = lambda self, dim, i: _getitem(self, (slice(None),) * (dim % self._data.ndim) + (i,))
 
 
-def _split(self, size, dim):
-    n = self._data.shape[dim]
-    sizes = [size] * (n // size) + ([n % size] if n % size else []) if isinstance(size, int) \
-        else list(size)
-    out, start = [], 0
-    for s in sizes:
-        out.append(_getitem(self, (slice(None),) * (dim % self._data.ndim) +
-                            (slice(start, start + s),)))
-        start += s
-    return tuple(out)
+# -- rounding, more elementwise math and lerp -----------------------------------------------
+# PyTorch's C type names in dtype error messages ("expected dtype float ... got double").
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool"}
+
+
+def _c_name(dt) -> str:
+    return _C_NAMES.get(np.dtype(dt).name, np.dtype(dt).name)
+
+
+def _not_for(self, kernel: str, kinds: str) -> None:
+    """PyTorch's error for a kernel without an implementation for this dtype kind."""
+    if self._data.dtype.kind in kinds:
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_long(self._data.dtype)}'")
+
+
+def _as_float(self):
+    """An integer or bool tensor as the default float dtype (PyTorch's promotion for
+    floating functions such as ``tan``); a float tensor unchanged."""
+    if self._data.dtype.kind in "fc":
+        return self
+    return Tensor._wrap(self._data.astype(dtypes.get_default_dtype().np))
+
+
+def _fix_sign(t):
+    # PyTorch's sign is 0 at NaN (NumPy's is NaN); the adjoint reads no value, so the
+    # result may be corrected after the node is recorded.
+    d = t._data
+    if d.dtype.kind in "fc" and np.isnan(d).any():
+        d[np.isnan(d)] = 0
+    return t
+
+
+def _sign(self):
+    if self._data.dtype.kind == "b":
+        return Tensor._wrap(self._data.copy())
+    return _fix_sign(apply(np.sign, self, name="SignBackward0"))
+
+
+def _sign_(self):
+    if self._data.dtype.kind == "b":
+        check_inplace(self)
+        return self
+    return _fix_sign(apply_inplace(self, np.sign, name="SignBackward0"))
+
+
+def _stepper(primal, name, kernel):
+    """floor/ceil/trunc: integers come back unchanged (a copy), bool is refused."""
+    def op(self):
+        _not_for(self, kernel, "b")
+        if self._data.dtype.kind in "iu":
+            return Tensor._wrap(self._data.copy())
+        return apply(primal, self, name=name)
+
+    def op_(self):
+        _not_for(self, kernel, "b")
+        if self._data.dtype.kind in "iu":
+            check_inplace(self)
+            return self
+        return apply_inplace(self, primal, name=name)
+    return op, op_
+
+
+T.floor, T.floor_ = _stepper(np.floor, "FloorBackward0", "floor_vml_cpu")
+T.ceil, T.ceil_ = _stepper(np.ceil, "CeilBackward0", "ceil_vml_cpu")
+T.trunc, T.trunc_ = _stepper(np.trunc, "TruncBackward0", "trunc_vml_cpu")
+T.fix, T.fix_ = T.trunc, T.trunc_
+T.sign, T.sign_ = _sign, _sign_
+
+
+def _check_decimals(decimals):
+    if decimals is not None and (isinstance(decimals, bool) or not isinstance(
+            decimals, (int, np.integer))):
+        raise TypeError("round() received an invalid combination of arguments - got (Tensor, "
+                        f"decimals={type(decimals).__name__}), but expected one of:\n"
+                        " * (Tensor input, *, Tensor out = None)\n"
+                        " * (Tensor input, *, int decimals, Tensor out = None)\n")
+
+
+def _round(self, *, decimals=None):
+    """Half to even; ``decimals`` (even 0) rounds to that many decimal places
+    (``RoundBackward1``), as PyTorch's overload with ``decimals`` does."""
+    _check_decimals(decimals)
+    if decimals is None:
+        _not_for(self, "round_vml_cpu", "b")
+        if self._data.dtype.kind in "iu":
+            return Tensor._wrap(self._data.copy())
+        return apply(np.rint, self, name="RoundBackward0")
+    _not_for(self, "round_cpu", "biu")
+    return apply(np.round, self, int(decimals), name="RoundBackward1")
+
+
+def _round_(self, *, decimals=None):
+    _check_decimals(decimals)
+    if decimals is None:
+        _not_for(self, "round_vml_cpu", "b")
+        if self._data.dtype.kind in "iu":
+            check_inplace(self)
+            return self
+        return apply_inplace(self, np.rint, name="RoundBackward0")
+    _not_for(self, "round_cpu", "biu")
+    return apply_inplace(self, np.round, int(decimals), name="RoundBackward1")
+
+
+T.round, T.round_ = _round, _round_
+
+
+def _frac(self):
+    _not_for(self, "frac_cpu", "biu")
+    return apply(tl.frac, self, name="FracBackward0")
+
+
+def _frac_(self):
+    _not_for(self, "frac_cpu", "biu")
+    return apply_inplace(self, tl.frac, name="FracBackward0")
+
+
+T.frac, T.frac_ = _frac, _frac_
+
+
+def _floating(primal, name):
+    """A function with a float result: integer and bool inputs become the default float
+    dtype; the in-place form refuses a tensor that cannot hold the result."""
+    def op(self):
+        return apply(primal, _as_float(self), name=name)
+
+    def op_(self):
+        if self._data.dtype.kind not in "fc":
+            raise RuntimeError(f"result type {_long(dtypes.get_default_dtype().np)} can't be "
+                               f"cast to the desired output type {_long(self._data.dtype)}")
+        return apply_inplace(self, primal, name=name)
+    return op, op_
+
+
+T.tan, T.tan_ = _floating(np.tan, "TanBackward0")
+T.log2, T.log2_ = _floating(np.log2, "Log2Backward0")
+T.log10, T.log10_ = _floating(np.log10, "Log10Backward0")
+T.erf, T.erf_ = _floating(tl.erf, "ErfBackward0")
+
+
+def _lerp_args(self, end, weight):
+    """(end, weight, node name) for ``lerp`` after PyTorch's checks."""
+    if not isinstance(end, Tensor):
+        raise TypeError("lerp() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(end).__name__}, {type(weight).__name__}), but expected one "
+                        "of:\n * (Tensor input, Tensor end, Tensor weight, *, Tensor out = "
+                        "None)\n * (Tensor input, Tensor end, Number weight, *, Tensor out = "
+                        "None)\n")
+    dt = self._data.dtype
+    if isinstance(weight, Tensor):
+        if weight._data.dtype != dt and weight._data.ndim:
+            raise RuntimeError(f"expected dtype {_c_name(dt)} for `weight` but got dtype "
+                               f"{_c_name(weight._data.dtype)}")
+        if end._data.dtype != dt:
+            raise RuntimeError(f"expected dtype {_c_name(dt)} for `end` but got dtype "
+                               f"{_c_name(end._data.dtype)}")
+        _not_for(self, "lerp_kernel_tensor", "biu")
+        if not weight._requires_grad and weight._data.ndim == 0:
+            weight = weight._data
+        return end, weight, "LerpBackward1"
+    if end._data.dtype != dt:
+        raise RuntimeError(f"expected dtype {_c_name(dt)} for `end` but got dtype "
+                           f"{_c_name(end._data.dtype)}")
+    _not_for(self, "lerp_kernel_scalar", "biu")
+    return end, float(weight), "LerpBackward0"
+
+
+def _lerp(self, end, weight):
+    end, weight, name = _lerp_args(self, end, weight)
+    try:
+        return apply(tl.lerp, self, end, weight, name=name)
+    except ValueError:
+        err = _broadcast_error(self, end) or _broadcast_error(self, weight) or \
+            _broadcast_error(end, weight)
+        if err is None:
+            raise
+        raise err from None
+
+
+def _lerp_(self, end, weight):
+    end, weight, name = _lerp_args(self, end, weight)
+    try:
+        shape = np.broadcast_shapes(self._data.shape, end._data.shape, np.shape(_arr(weight)))
+    except ValueError:
+        raise (_broadcast_error(self, end) or _broadcast_error(self, weight)
+               or _broadcast_error(end, weight)) from None
+    if shape != self._data.shape:
+        raise RuntimeError(f"output with shape [{', '.join(map(str, self._data.shape))}] "
+                           "doesn't match the broadcast shape "
+                           f"[{', '.join(map(str, shape))}]")
+    return apply_inplace(self, tl.lerp, end, weight, name=name)
+
+
+T.lerp, T.lerp_ = _lerp, _lerp_
+
+
+# -- splitting, gathering, scattering ------------------------------------------------------
+def _dim_of(self, dim):
+    return _wrap_dim(dim, self._data.ndim)
+
+
+def _views_of(self, outs):
+    """Outputs that are views of ``self`` share its version counter (as slices do)."""
+    for o in outs:
+        o._vc = self._vc
+        o._is_view = True
+    return outs
+
+
+def _split_sizes(self, split_size, dim):
+    if self._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    d = _dim_of(self, dim)
+    n = self._data.shape[d]
+    if isinstance(split_size, (list, tuple)):
+        sizes = [int(s) for s in split_size]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {d}), but got split_sizes="
+                               f"[{', '.join(map(str, sizes))}]")
+        return sizes, d, "SplitWithSizesBackward0"
+    size = int(split_size)
+    if size < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got "
+                           f"split_size={size}")
+    if size == 0 and n != 0:
+        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                           f"dimension size of {n}")
+    count = max(-(-n // size), 1) if size else 1
+    return [min(size, n - k * size) for k in range(count)], d, "SplitBackward0"
+
+
+def _split_by(self, sizes, d, name):
+    cuts = list(np.cumsum(sizes)[:-1])
+    outs = apply(np.split, self, cuts, d, name=name)
+    return _views_of(self, tuple(outs))
+
+
+def _split(self, split_size, dim=0):
+    """``split``: pieces of ``split_size`` along ``dim`` (the last may be shorter), or
+    pieces of the listed sizes (``SplitWithSizesBackward0``)."""
+    return _split_by(self, *_split_sizes(self, split_size, dim))
+
+
+def _chunk(self, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if self._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    d = _dim_of(self, dim)
+    n = self._data.shape[d]
+    size = -(-n // chunks)
+    if size == 0:                     # an empty dimension: ``chunks`` empty pieces
+        return _split_by(self, [0] * chunks, d, "SplitWithSizesBackward0")
+    return _split_by(self, *_split_sizes(self, size, d)[:2], "SplitBackward0")
+
+
+T.split, T.chunk = _split, _chunk
+
+
+def _index_array(index, what: str):
+    idx = _arr(index)
+    idx = np.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(what)
+    return idx
+
+
+def _index_shapes(idx, x, dim_err: str):
+    """Index and self shapes, a 0-d one read as one element (as PyTorch reads them)."""
+    if idx.ndim != x.ndim and max(idx.ndim, x.ndim) > 1:
+        raise RuntimeError(dim_err)
+    return (idx.shape or (1,)), (x.shape or (1,))
+
+
+def _check_bounds(idx, n, d):
+    bad = (idx < 0) | (idx >= n)
+    if bad.any():
+        raise RuntimeError(f"index {int(idx.reshape(-1)[np.argmax(bad.reshape(-1))])} is out of "
+                           f"bounds for dimension {d} with size {n}")
+
+
+def _sizes(shape) -> str:
+    return f"[{', '.join(map(str, shape))}]"
+
+
+def _gather(self, dim, index, *, sparse_grad=False):
+    """``gather``: one value of ``self`` per element of ``index``, read along ``dim``."""
+    idx = _index_array(index, "gather(): Expected dtype int32/int64 for index")
+    x = self._data
+    ids, xs = _index_shapes(idx, x, "Index tensor must have the same number of dimensions as "
+                                    "input tensor")
+    d = _dim_of(self, dim)
+    for k, (a, b) in enumerate(zip(ids, xs)):
+        if k != d and a > b:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index "
+                               f"{_sizes(idx.shape)} to be no larger than self "
+                               f"{_sizes(x.shape)} apart from dimension {d}")
+    _check_bounds(idx, xs[d], d)
+    return apply(tl.gather, self, d, idx, name="GatherBackward0")
+
+
+def _scatter(self, dim, index, src=None, value=None, *, reduce=None):
+    """``scatter`` out of place, with a tensor ``src`` (``ScatterBackward0``) or a number
+    ``value`` (``ScatterBackward1``)."""
+    if reduce is not None:
+        raise NotImplementedError("scatter(reduce=...) is not supported")
+    if src is not None and not isinstance(src, Tensor):
+        src, value = None, src
+    if src is None and value is None:
+        raise TypeError("scatter() missing required argument 'src' or 'value'")
+    idx = _index_array(index, "scatter(): Expected dtype int32/int64 for index")
+    x = self._data
+    ids, xs = _index_shapes(idx, x, "Index tensor must have the same number of dimensions as "
+                                    "self tensor")
+    d = _dim_of(self, dim)
+    if src is not None:
+        if src._data.dtype != x.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        ss = src._data.shape or (1,)
+        if any((k != d and a > b) or a > c for k, (a, b, c) in enumerate(zip(ids, xs, ss))):
+            raise RuntimeError(f"Expected index {_sizes(idx.shape)} to be no larger than self "
+                               f"{_sizes(x.shape)} apart from dimension {d} and to be no "
+                               f"larger size than src {_sizes(src._data.shape)}")
+    elif any(k != d and a > b for k, (a, b) in enumerate(zip(ids, xs))):
+        raise RuntimeError(f"Expected index {_sizes(idx.shape)} to be no larger than self "
+                           f"{_sizes(x.shape)} apart from dimension {d}")
+    _check_bounds(idx, xs[d], d)
+    idx = idx.reshape(ids)
+    if src is not None:
+        if src._data.ndim == 0:
+            src = src.reshape(1)
+        return apply(tl.scatter, self, d, idx, src, name="ScatterBackward0")
+    return apply(tl.scatter, self, d, idx, _arr(value), name="ScatterBackward1")
+
+
+T.gather, T.scatter = _gather, _scatter
+
+
+def _index_select(self, dim, index):
+    idx = _arr(index)
+    idx = np.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if self._data.ndim == 0:
+        _wrap_dim(dim, 0)
+        if idx.size != 1:
+            raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                               f"{idx.size} value(s)")
+        if int(idx.reshape(-1)[0]) != 0:
+            raise IndexError("index out of range in self")
+        return apply(np.take, self, idx.reshape(()), name="IndexSelectBackward0")
+    d = _dim_of(self, dim)
+    n = self._data.shape[d]
+    idx = idx.reshape(-1)
+    if (idx < 0).any():
+        raise IndexError("index out of range in self")
+    if (idx >= n).any():
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={int(idx[idx >= n][0])} "
+                           f"axis_dim={n}")
+    return apply(np.take, self, idx, d, name="IndexSelectBackward0")
+
+
+T.index_select = _index_select
+
+
+# -- sorting ---------------------------------------------------------------------------------
+_SortRT, _TopkRT = _return_type("sort"), _return_type("topk")
+
+
+_UNSET = object()
+
+
+def _ordered(self, idx, d, name):
+    """The values at ``idx`` along ``d``: one node reading them (``take_along_axis``'s rule,
+    under PyTorch's name); a 0-d tensor is its own single value."""
+    if self._data.ndim == 0:
+        return apply(np.copy, self, name=name)
+    return apply(np.take_along_axis, self, idx, d, name=name)
+
+
+def _sort(self, dim=-1, descending=False, stable=_UNSET):
+    """``(values, indices)`` along ``dim``, ties in their original order (PyTorch's
+    ``stable=True``, which ``stable=False`` may also give); NaN sorts as the largest.
+    Passing ``stable`` at all selects PyTorch's other overload (``SortBackward1``)."""
+    d = _dim_of(self, dim)
+    name = "SortBackward0" if stable is _UNSET else "SortBackward1"
+    idx = tl.sort_order(self._data, d, bool(descending)) if self._data.ndim else \
+        np.zeros((), np.int64)
+    return _SortRT(_ordered(self, idx, d, name), Tensor._wrap(idx))
+
+
+def _argsort(self, dim=-1, descending=False, stable=False):
+    d = _dim_of(self, dim)
+    if self._data.ndim == 0:
+        return Tensor._wrap(np.zeros((), np.int64))
+    return Tensor._wrap(tl.sort_order(self._data, d, bool(descending)))
+
+
+def _topk(self, k, dim=-1, largest=True, sorted=True):
+    d = _dim_of(self, dim)
+    n = self._data.shape[d] if self._data.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError("selected index k out of range")
+    if self._data.ndim == 0:
+        idx = np.zeros((), np.int64)
+    else:
+        idx = np.take(tl.sort_order(self._data, d, bool(largest)), np.arange(k), axis=d)
+    return _TopkRT(_ordered(self, idx, d, "TopkBackward0"), Tensor._wrap(idx))
+
+
+T.sort, T.argsort, T.topk = _sort, _argsort, _topk
+
+
+def _dims_arg(dims):
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        return tuple(dims[0])
+    return tuple(dims)
+
+
+def _flip(self, *dims):
+    dims = tuple(_dim_of(self, d) for d in _dims_arg(dims))
+    for k, d in enumerate(dims):
+        if d in dims[:k]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    out = apply(np.flip, self, dims, name="FlipBackward0")
+    # np.flip returns a view; PyTorch's flip a new tensor (FlipBackward0 reads no value).
+    out._data = out._data.copy()
+    return out
+
+
+def _roll(self, shifts, dims=None):
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (int(shifts),)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                               "dims:0")
+        return apply(np.roll, self, shifts[0], None, name="RollBackward0")
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(dims)}")
+    if self._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+    dims = tuple(_dim_of(self, d) for d in dims)
+    return apply(np.roll, self, shifts, dims, name="RollBackward0")
+
+
+T.flip, T.roll = _flip, _roll
+
+
+# -- masked fill, batched matmul, unique -------------------------------------------------------
+def _masked_args(self, mask, value):
+    m = _arr(mask)
+    if not isinstance(m, np.ndarray) or m.dtype.kind != "b":
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_c_name(np.asarray(m).dtype)}")
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value._data.ndim} dimension(s).")
+        if not value._requires_grad:
+            value = value._data.astype(self._data.dtype)
+        return m, value, "MaskedFillBackward1"
+    return m, value, "MaskedFillBackward0"
+
+
+def _masked_fill(self, mask, value):
+    m, value, name = _masked_args(self, mask, value)
+    err = _broadcast_error(m, self)
+    if err is not None:
+        raise err
+    return apply(tl.masked_fill, self, m, value, name=name)
+
+
+def _masked_fill_(self, mask, value):
+    m, value, name = _masked_args(self, mask, value)
+    err = _broadcast_error(m, self)
+    if err is not None:
+        raise err
+    shape = np.broadcast_shapes(self._data.shape, m.shape)
+    if shape != self._data.shape:
+        raise RuntimeError(f"output with shape [{', '.join(map(str, self._data.shape))}] "
+                           "doesn't match the broadcast shape "
+                           f"[{', '.join(map(str, shape))}]")
+    return apply_inplace(self, tl.masked_fill, m, value, name=name)
+
+
+T.masked_fill, T.masked_fill_ = _masked_fill, _masked_fill_
+
+
+def _bmm(self, mat2):
+    a, b = self._data, _arr(mat2)
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if np.ndim(b) != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if b.shape[:2] != (a.shape[0], a.shape[2]):
+        raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, "
+                           f"{b.shape[1]}].")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected scalar type {_long(a.dtype)} but found {_long(b.dtype)}")
+    return apply(np.matmul, self, mat2, name="BmmBackward0")
+
+
+T.bmm = _bmm
+
+
+def _unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """Sorted distinct values (each NaN distinct), with the inverse indices (shaped like
+    the input) and counts when asked. The values carry no gradient: as in PyTorch they
+    come from a node whose backward raises."""
+    x = self._data
+    if dim is None:
+        vals, inv, counts = np.unique(x.reshape(-1), return_inverse=True, return_counts=True,
+                                      equal_nan=False)
+        inv = inv.reshape(x.shape)
+        name, op = "Unique2Backward0", "_unique2"
+    else:
+        d = _dim_of(self, dim)
+        vals, inv, counts = np.unique(x, return_inverse=True, return_counts=True, axis=d)
+        inv = inv.reshape(-1)
+        name, op = "UniqueDimBackward0", "unique_dim"
+    from .ops import apply_custom
+
+    def refuse(gs):
+        raise NotImplementedError(f"the derivative for '{op}' is not implemented.")
+
+    out = apply_custom(name, refuse, [self], vals) if x.dtype.kind in "fc" else \
+        Tensor._wrap(vals)
+    if not (return_inverse or return_counts):
+        return out
+    res = (out,)
+    if return_inverse:
+        res += (Tensor._wrap(inv.astype(np.int64)),)
+    if return_counts:
+        res += (Tensor._wrap(counts.astype(np.int64)),)
+    return res
+
+
+T.unique = _unique

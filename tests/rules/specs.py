@@ -30,9 +30,14 @@ POS = (0.5, 2.0)
 
 
 def primal_name(primal) -> str:
-    """``np.linalg.norm``-style name of a NumPy callable."""
+    """``np.linalg.norm``-style name of a NumPy callable; ``tl.erf`` for a PyTorch-style
+    primitive of ``s2sgrad.rules.torchlike``, ``nn.gelu`` for one of ``s2sgrad.rules.nn``."""
     mod = getattr(primal, "__module__", None) or "numpy"
     name = getattr(primal, "__name__", repr(primal))
+    if mod.startswith("s2sgrad.rules.nn"):
+        return "nn." + name
+    if mod.startswith("s2sgrad."):
+        return "tl." + name
     return ("np.linalg." if "linalg" in mod else "np.random." if "random" in mod
             else "np.") + name
 
@@ -57,7 +62,8 @@ class Spec:
         shapes = ",".join("s" if s == SCALAR else "x".join(map(str, s)) or "0d"
                           for s in self.shapes)
         kw = ",".join(f"{k}={_short(v)}" for k, v in self.kwargs.items())
-        return "-".join(p for p in (self.name[3:], shapes, kw, self.label) if p)
+        name = self.name[3:] if self.name.startswith("np.") else self.name
+        return "-".join(p for p in (name, shapes, kw, self.label) if p)
 
     def make_args(self, rng: np.random.Generator) -> tuple[list, dict]:
         doms = (self.domain if isinstance(self.domain[0], tuple)
@@ -476,5 +482,98 @@ def _factories() -> list[Spec]:
     return s
 
 
+# ---------------------------------------------------------------- PyTorch-style primitives
+
+def _torchlike() -> list[Spec]:
+    from s2sgrad.rules import torchlike as tl
+    s = []
+    s += variants(tl.erf, UNARY_SHAPES + [((4, 1, 2),)], domain=(-2.5, 2.5))
+    s += variants(tl.frac, UNARY_SHAPES, domain=(-3.0, 3.0))
+    s += variants(tl.lerp, [((3,), (3,), (3,)), ((3, 1), (4,), ()), ((2, 3), (3,), SCALAR),
+                            ((), (), ()), (SCALAR, (3,), (2, 1)), ((2, 3), (2, 3), (1, 3))],
+                  domain=(UNIT, UNIT, (-0.5, 1.5)))
+    rows = np.array([[0, 1], [2, 2], [3, 0]])
+    cols = np.array([[2, 1, 0, 0], [1, 1, 2, 0]])
+    s += [
+        Spec(tl.gather, ((3, 4),), build=tail(1, rows), label="dim1"),
+        Spec(tl.gather, ((3, 4),), build=tail(0, cols), label="dim0"),
+        Spec(tl.gather, ((3, 4),), build=tail(-1, rows[:2]), label="smaller"),
+        Spec(tl.gather, ((2, 3, 4),), build=tail(2, np.array([[[3, 0]], [[1, 1]]])),
+             label="3d"),
+        Spec(tl.gather, ((4,),), build=tail(0, np.array(2)), label="0d-index"),
+        Spec(tl.gather, ((),), build=tail(0, np.array([0, 0])), label="0d-x"),
+    ]
+    ones = np.array([[0, 2], [3, 1]])             # distinct positions in each row
+    s += [
+        Spec(tl.scatter, ((3, 4), (2, 3)), build=lambda r, fl: [fl[0], 1, ones, fl[1]],
+             label="dim1"),
+        Spec(tl.scatter, ((3, 4), (2, 2)), build=lambda r, fl: [fl[0], 0, np.array(
+            [[2, 0], [1, 2]]), fl[1]], label="dim0"),
+        Spec(tl.scatter, ((4,), (1,)), build=lambda r, fl: [fl[0], 0, np.array([3]), fl[1]],
+             label="1d"),
+        Spec(tl.scatter, ((), (1,)), build=lambda r, fl: [fl[0], 0, np.array([0]), fl[1]],
+             label="0d-x"),
+        Spec(tl.scatter, ((3, 4), SCALAR), build=lambda r, fl: [fl[0], 1, ones, fl[1]],
+             label="number"),
+        Spec(tl.scatter, ((3, 4), ()), build=lambda r, fl: [fl[0], 0, np.array([[1, 0]]),
+                                                            fl[1]], label="0d-src"),
+    ]
+    mask34 = np.array([[True, False, True, False], [False, False, True, True],
+                       [True, True, False, False]])
+    s += [
+        Spec(tl.masked_fill, ((3, 4), ()), build=lambda r, fl: [fl[0], mask34, fl[1]]),
+        Spec(tl.masked_fill, ((4,), ()), build=lambda r, fl: [fl[0], mask34, fl[1]],
+             label="bcast"),
+        Spec(tl.masked_fill, ((3, 4), SCALAR), build=lambda r, fl: [fl[0], mask34, fl[1]]),
+        Spec(tl.masked_fill, ((), ()), build=lambda r, fl: [fl[0], np.array(True), fl[1]]),
+    ]
+    return s
+
+
+def _nn_layers() -> list[Spec]:
+    from s2sgrad.rules import nn as R
+    s = []
+    act = [((),), ((3,),), ((2, 3),), ((2, 3, 4),)]
+    s += variants(R.leaky_relu, act, [{}, {"negative_slope": 0.2}])
+    s += variants(R.gelu, act, [{}, {"approximate": "tanh"}], domain=(-3.0, 3.0))
+    s += variants(R.silu, act, domain=(-4.0, 4.0))
+    s += variants(R.elu, act, [{}, {"alpha": 0.5}])
+    s += variants(R.softplus, act, [{}, {"beta": 2.0, "threshold": 1.0}])
+    prob = ((0.05, 0.95), (0.0, 1.0))
+    s += variants(R.binary_cross_entropy, [((3, 4), (3, 4)), ((), ()), ((5,), (5,))],
+                  [{}, {"reduction": "sum"}, {"reduction": "none"}], domain=prob)
+    s += variants(R.binary_cross_entropy, [((3, 4), (3, 4))],
+                  [{"weight": np.array([0.5, 1.0, 2.0, 1.5])},
+                   {"weight": np.array([0.5, 1.0, 2.0, 1.5]), "reduction": "none"}],
+                  domain=prob)
+    robust = [((3, 4), (3, 4)), ((3, 1), (4,)), ((), ()), ((5,), ())]
+    red = [{}, {"reduction": "sum"}, {"reduction": "none"}]
+    s += variants(R.smooth_l1_loss, robust, red + [{"beta": 0.5}, {"beta": 2.5}])
+    s += variants(R.huber_loss, robust, red + [{"delta": 0.5}, {"delta": 2.5,
+                                                                "reduction": "sum"}])
+    s += [
+        Spec(R.layer_norm, ((2, 3, 4), (4,), (4,)), build=lambda r, fl: [fl[0], (4,), *fl[1:]],
+             label="affine"),
+        Spec(R.layer_norm, ((2, 3, 4), (3, 4), (3, 4)),
+             build=lambda r, fl: [fl[0], (3, 4), *fl[1:]], label="2d"),
+        Spec(R.layer_norm, ((3, 5),), build=lambda r, fl: [fl[0], (5,)], label="plain"),
+        Spec(R.layer_norm, ((3, 5), (5,)), {"eps": 0.1},
+             build=lambda r, fl: [fl[0], (5,), fl[1]], label="weight-only"),
+        Spec(R.layer_norm, ((4,), (4,), (4,)), build=lambda r, fl: [fl[0], [4], *fl[1:]],
+             label="1d"),
+    ]
+    s += [
+        Spec(R.embedding, ((5, 3),), build=head(np.array([[0, 2, 2], [4, 1, 0]])),
+             label="repeat"),
+        # PyTorch gives the padding row no gradient although it is read, which differences
+        # cannot confirm: here it is a row nobody reads (tests/nn checks the convention).
+        Spec(R.embedding, ((5, 3),), {"padding_idx": 3},
+             build=head(np.array([1, 2, 1, 4])), label="padding"),
+        Spec(R.embedding, ((5, 3),), {"padding_idx": -1}, build=head(np.array(2)),
+             label="0d-padding-last"),
+    ]
+    return s
+
+
 SPECS: list[Spec] = (_elementwise() + _reductions() + _shape_ops() + _joins() + _linalg()
-                     + _factories())
+                     + _factories() + _torchlike() + _nn_layers())

@@ -6,8 +6,11 @@ in the one rule table, named like PyTorch's graph nodes (``ConvolutionBackward0`
 
 * ``conv``: ``conv2d`` (im2col + BLAS);
 * ``pool``: ``max_pool2d``, ``avg_pool2d``, ``adaptive_avg_pool2d``;
-* ``norm``: ``batch_norm``;
-* ``loss``: ``nll_loss``, ``mse_loss``, ``bce_with_logits``;
+* ``norm``: ``batch_norm``, ``layer_norm``;
+* ``loss``: ``nll_loss``, ``mse_loss``, ``bce_with_logits``, ``binary_cross_entropy``,
+  ``smooth_l1_loss``, ``huber_loss``;
+* ``activation``: ``leaky_relu``, ``gelu``, ``silu``, ``elu``, ``softplus``;
+* ``embedding``: ``embedding``;
 * ``linear``: ``addmm``;
 * ``geometry``: output sizes, padding, window views and scratch memory they share.
 
@@ -16,11 +19,14 @@ private kernels of its module for the work; the kernels other rule modules refer
 (higher-order rules, compositions) stay importable from here.
 """
 from ..registry import nondifferentiable
+from .activation import elu, gelu, leaky_relu, silu, softplus
 from .conv import conv2d
+from .embedding import embedding
 from .geometry import conv_output_size, pool_output_size
 from .linear import addmm
-from .loss import bce_with_logits, mse_loss, nll_loss
-from .norm import batch_norm
+from .loss import (bce_with_logits, binary_cross_entropy, huber_loss, mse_loss, nll_loss,
+                   smooth_l1_loss)
+from .norm import batch_norm, layer_norm
 from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 # Adjoints and private kernels stay reachable here: the rules for the helpers adjoints
@@ -32,6 +38,10 @@ from .loss import _bce_grads, _nll_grad, _sigmoid, _softplus_neg  # noqa: F401
 from .loss import bce_with_logits_adjoint, mse_loss_adjoint, nll_loss_adjoint  # noqa: F401
 from .norm import _batch_stats, _bn_axes, _bn_grads, _bn_shape, _channel_dot  # noqa: F401
 from .norm import batch_norm_adjoint  # noqa: F401
+from .activation import gelu_slope  # noqa: F401
+from .embedding import padding_rows  # noqa: F401
+from .loss import _bce_prob_grads, _log1m_or_ninf, _log_or_ninf, _robust_slope  # noqa: F401
+from .norm import _ln_axes, _ln_grads  # noqa: F401
 from .pool import _adaptive_grad, _avg_pool_grad, _max_pool_grad, _pool_geometry  # noqa: F401
 from .pool import adaptive_avg_pool2d_adjoint, avg_pool2d_adjoint  # noqa: F401
 from .pool import max_pool2d_adjoint  # noqa: F401
@@ -42,12 +52,22 @@ __all__ = [
     "avg_pool2d",
     "batch_norm",
     "bce_with_logits",
+    "binary_cross_entropy",
     "conv2d",
     "conv_output_size",
+    "elu",
+    "embedding",
+    "gelu",
+    "huber_loss",
+    "layer_norm",
+    "leaky_relu",
     "max_pool2d",
     "mse_loss",
     "nll_loss",
     "pool_output_size",
+    "silu",
+    "smooth_l1_loss",
+    "softplus",
 ]
 
 nondifferentiable(conv_output_size, pool_output_size)

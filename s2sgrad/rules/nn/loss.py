@@ -148,3 +148,107 @@ def _bce_tangent(dx, dy, x, y, weight, pos_weight, reduction):
 def bce_with_logits_jvp(out, input, target, weight=None, pos_weight=None, reduction="mean", *,
                         dinput, dtarget):
     return _bce_tangent(dinput, dtarget, input, target, weight, pos_weight, reduction)
+
+
+# ---------------------------------------------------------------- probabilities and robust losses
+
+_BCE_EPS = 1e-12
+
+
+def _log_or_ninf(x):
+    """``log(x)``, and -inf at 0 without a divide-by-zero warning."""
+    pos = x > 0
+    return np.where(pos, np.log(np.where(pos, x, 1.0)), -np.inf)
+
+
+def _log1m_or_ninf(x):
+    """``log(1 - x)`` (as ``log1p(-x)``), and -inf at 1 without a warning."""
+    below = x < 1
+    return np.where(below, np.log1p(-np.where(below, x, 0.0)), -np.inf)
+
+
+def _bce_logs(x):
+    """``(log x, log(1 - x))``, each clamped below at -100 as PyTorch clamps them."""
+    return np.maximum(_log_or_ninf(x), -100.0), np.maximum(_log1m_or_ninf(x), -100.0)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """``F.binary_cross_entropy`` of probabilities ``input`` in [0, 1]:
+    ``-w [y log x + (1 - y) log(1 - x)]`` with each log clamped at -100."""
+    logs = _bce_logs(input)
+    loss = -(target * logs[0] + (1.0 - target) * logs[1])
+    loss = loss if weight is None else loss * weight
+    return np.asarray(_reduce(loss, reduction), dtype=np.result_type(input, target))
+
+
+def _bce_prob_grads(g, x, y, weight, reduction):
+    """PyTorch's gradients of ``binary_cross_entropy``: ``(x - y) / max(x (1 - x), 1e-12)``
+    for the input, ``log(1 - x) - log(x)`` (not clamped) for the target."""
+    gl = g / np.size(x) if reduction == "mean" else g
+    gl = gl if weight is None else gl * np.asarray(weight).astype(x.dtype)
+    gx = gl * (x - y) / np.maximum((1.0 - x) * x, _BCE_EPS)
+    gy = gl * (_log1m_or_ninf(x) - _log_or_ninf(x))
+    return gx, gy
+
+
+@rule(binary_cross_entropy, wrt=("input", "target"), name="BinaryCrossEntropyBackward0")
+def binary_cross_entropy_adjoint(g, out, input, target, weight=None, reduction="mean"):
+    grads = _bce_prob_grads(g, input, target, weight, reduction)
+    return grads[0], grads[1]
+
+
+@tangent(binary_cross_entropy)
+def binary_cross_entropy_jvp(out, input, target, weight=None, reduction="mean", *, dinput,
+                             dtarget):
+    grads = _bce_prob_grads(1.0, input, target, weight, "none")
+    return _reduce(dinput * grads[0], reduction) + _reduce(dtarget * grads[1], reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """``F.smooth_l1_loss`` (``beta > 0``): ``d^2 / (2 beta)`` where ``|d| < beta``, else
+    ``|d| - beta / 2``, with ``d = input - target``."""
+    d = np.subtract(input, target)
+    ad = np.abs(d)
+    return np.asarray(_reduce(np.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta),
+                              reduction))
+
+
+def _robust_slope(d, beta, scale):
+    """``d * scale / beta`` inside ``|d| < beta``, ``scale * sign(d)`` outside: the slope of
+    smooth L1 (scale 1) and of Huber (scale = beta = delta)."""
+    return np.where(np.abs(d) < beta, d * (scale / beta), np.sign(d) * scale)
+
+
+@rule(smooth_l1_loss, wrt=("input", "target"), broadcast=True, name="SmoothL1LossBackward0")
+def smooth_l1_loss_adjoint(g, out, input, target, reduction="mean", beta=1.0):
+    d = np.subtract(input, target)
+    gx = (g / d.size if reduction == "mean" else g) * _robust_slope(d, beta, 1.0)
+    return gx, -gx
+
+
+@tangent(smooth_l1_loss)
+def smooth_l1_loss_jvp(out, input, target, reduction="mean", beta=1.0, *, dinput, dtarget):
+    return (_reduce(dinput * _robust_slope(np.subtract(input, target), beta, 1.0), reduction)
+            - _reduce(dtarget * _robust_slope(np.subtract(input, target), beta, 1.0), reduction))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """``F.huber_loss``: ``d^2 / 2`` where ``|d| < delta``, else ``delta (|d| - delta / 2)``."""
+    d = np.subtract(input, target)
+    ad = np.abs(d)
+    return np.asarray(_reduce(np.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta)),
+                              reduction))
+
+
+@rule(huber_loss, wrt=("input", "target"), broadcast=True, name="HuberLossBackward0")
+def huber_loss_adjoint(g, out, input, target, reduction="mean", delta=1.0):
+    d = np.subtract(input, target)
+    gx = (g / d.size if reduction == "mean" else g) * _robust_slope(d, delta, delta)
+    return gx, -gx
+
+
+@tangent(huber_loss)
+def huber_loss_jvp(out, input, target, reduction="mean", delta=1.0, *, dinput, dtarget):
+    return (_reduce(dinput * _robust_slope(np.subtract(input, target), delta, delta), reduction)
+            - _reduce(dtarget * _robust_slope(np.subtract(input, target), delta, delta),
+                      reduction))

@@ -170,3 +170,75 @@ def batch_norm_jvp(out, input, running_mean=None, running_var=None, weight=None,
     return _bn_tangent(dinput, dweight if weight is not None else None,
                        dbias if bias is not None else None, input, weight, running_mean,
                        running_var, training, eps)
+
+
+# ---------------------------------------------------------------- layer normalisation
+
+def _ln_axes(x, normalized_shape) -> tuple:
+    """The trailing axes ``normalized_shape`` covers."""
+    nd = len(normalized_shape)
+    return tuple(range(np.ndim(x) - nd, np.ndim(x)))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """``F.layer_norm``: each slice over the trailing ``normalized_shape`` axes normalised
+    with its mean and biased variance, then scaled by ``weight`` and shifted by ``bias``
+    (both of ``normalized_shape``)."""
+    axes = _ln_axes(input, normalized_shape)
+    xc = input - np.mean(input, axis=axes, keepdims=True)
+    rstd = 1.0 / np.sqrt(np.mean(xc * xc, axis=axes, keepdims=True) + eps)
+    out = xc * rstd
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _ln_grads(g, x, normalized_shape, weight, eps):
+    """(grad x, grad weight, grad bias) of ``layer_norm`` for the output cotangent ``g``.
+
+    With xhat = (x - mean) * rstd over the normalised axes and gh = g * weight:
+    gx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gw = sum(g * xhat) and
+    gb = sum(g) over the leading axes. Operators only, so it runs on Tensors too.
+    """
+    axes = _ln_axes(x, normalized_shape)
+    lead = tuple(range(np.ndim(x) - len(normalized_shape)))
+    xc = x - np.mean(x, axis=axes, keepdims=True)
+    rstd = 1.0 / np.sqrt(np.mean(xc * xc, axis=axes, keepdims=True) + eps)
+    xhat = xc * rstd
+    gh = g if weight is None else g * weight
+    gx = rstd * (gh - np.mean(gh, axis=axes, keepdims=True)
+                 - xhat * np.mean(gh * xhat, axis=axes, keepdims=True))
+    return gx, np.sum(g * xhat, axis=lead), np.sum(g, axis=lead)
+
+
+@rule(layer_norm, wrt=("input", "weight", "bias"), name="NativeLayerNormBackward0")
+def layer_norm_adjoint(g, out, input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    grads = _ln_grads(g, input, normalized_shape, weight, eps)
+    return grads[0], (grads[1] if weight is not None else None), (
+        grads[2] if bias is not None else None)
+
+
+@tangent(layer_norm)
+def layer_norm_jvp(out, input, normalized_shape, weight=None, bias=None, eps=1e-5, *, dinput,
+                   dweight, dbias):
+    return _ln_tangent(dinput, dweight if weight is not None else None,
+                       dbias if bias is not None else None, input, normalized_shape, weight,
+                       eps)
+
+
+def _ln_tangent(dx, dw, db, x, normalized_shape, weight, eps):
+    """The directional derivative of ``layer_norm`` along (dx, dw, db)."""
+    axes = _ln_axes(x, normalized_shape)
+    xc = x - np.mean(x, axis=axes, keepdims=True)
+    rstd = 1.0 / np.sqrt(np.mean(xc * xc, axis=axes, keepdims=True) + eps)
+    xhat = xc * rstd
+    dxhat = rstd * (dx - np.mean(dx, axis=axes, keepdims=True)
+                    - xhat * np.mean(dx * xhat, axis=axes, keepdims=True))
+    t = dxhat if weight is None else dxhat * weight
+    if dw is not None:
+        t = t + xhat * dw
+    if db is not None:
+        t = t + db
+    return t

@@ -7,8 +7,8 @@ ignored). Gives: ``step()`` with PyTorch's update::
     clr = lr / (1 + (step - 1) * lr_decay)
     sum += g * g;  p -= clr * g / (sqrt(sum) + eps)
 
-rounded as PyTorch's ``addcmul_``/``addcdiv_`` kernels round it; the square root is
-``rmsprop.sqrt`` (see ``rmsprop`` for why it can differ from PyTorch's by one ulp).
+rounded as PyTorch's ``addcmul_``/``addcdiv_`` kernels round it (``fused``); the square
+root is ``fused.sqrt`` (see ``fused`` for why it can differ from PyTorch's by one ulp).
 Invariant: as in PyTorch, the state is created with the optimizer: ``state[p]`` holds
 ``step`` (a float32 0-d tensor, 0 until the first step) and ``sum`` (filled with
 ``initial_accumulator_value``).
@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime.tensor import Tensor
+from . import fused as _fused
+from .fused import addcdiv, addcmul_, axpy
 from .optimizer import Optimizer
-from . import rmsprop
-from .rmsprop import add_scaled, fma
 
 __all__ = ["Adagrad"]
 
@@ -73,10 +73,9 @@ class Adagrad(Optimizer):
             step = float(state["step"]._data)
             g = -g if maximize else g
             if wd != 0:
-                g = add_scaled(g, wd, x)
+                g = axpy(g, wd, x)                              # grad.add(p, alpha=wd)
             clr = lr / (1 + (step - 1) * lr_decay)
-            acc = state["sum"]._data
-            acc[...] = fma(g, g, acc)                           # addcmul_(g, g, value=1)
-            std = rmsprop.sqrt(acc)
+            acc = addcmul_(state["sum"]._data, g, g)
+            std = _fused.sqrt(acc)
             std += x.dtype.type(eps)
-            self._write(p, x + (x.dtype.type(-clr) * g) / std)  # addcdiv_(g, std, -clr)
+            self._write(p, addcdiv(x, g, std, -clr))

@@ -3,15 +3,20 @@
 Takes: params, lr, betas, eps, weight_decay (L2 for Adam, decoupled for AdamW), amsgrad,
 maximize. Gives: ``step()``; the state per parameter holds ``step`` (a float32 0-d
 tensor), ``exp_avg``, ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.
+
+Invariant: each operation rounds as PyTorch 2.13's CPU kernels do (``foreach=False``, the
+CPU default), for float32 and float64 alike; the scalars (bias corrections, step size) are
+Python floats computed as PyTorch computes them, and meet an array as its dtype. The one
+exception is the square root, ``fused.sqrt``: IEEE's unless substituted (see ``fused``).
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
 from ..runtime.tensor import Tensor
-from .optimizer import Optimizer, axpy
+from . import fused as _fused
+from .fused import addcdiv, addcmul_, axpy, lerp_
+from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
 
@@ -48,6 +53,7 @@ class Adam(Optimizer):
             x = p._data
             g = p.grad._data
             g = -g if maximize else g
+            one = x.dtype.type
             state = self.state[p]
             if not state:
                 state["step"] = Tensor._wrap(np.array(0.0, np.float32))
@@ -56,24 +62,28 @@ class Adam(Optimizer):
                 if amsgrad:
                     state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(x))
             state["step"]._data += 1
-            t = float(state["step"]._data)
             if wd != 0:
                 if decoupled:
-                    x *= 1 - lr * wd
+                    x *= one(1 - lr * wd)                       # param.mul_(1 - lr * wd)
                 else:
-                    g = axpy(g, wd, x)
+                    g = axpy(g, wd, x)                          # grad.add(param, alpha=wd)
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-            m += (g - m) * (1 - beta1)           # lerp, as PyTorch writes it
-            v *= beta2
-            v += (1 - beta2) * (g * g)
-            bc1 = 1 - beta1 ** t
-            bc2 = 1 - beta2 ** t
+            lerp_(m, g, 1 - beta1)
+            v *= one(beta2)
+            addcmul_(v, g, g, 1 - beta2)
+            step = float(state["step"]._data)
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2 = 1 - beta2 ** step
+            step_size = lr / bias_correction1
+            bias_correction2_sqrt = bias_correction2 ** 0.5
             if amsgrad:
                 vmax = state["max_exp_avg_sq"]._data
                 np.maximum(vmax, v, out=vmax)
                 v = vmax
-            denom = np.sqrt(v) / math.sqrt(bc2) + eps
-            self._write(p, x - (lr / bc1) * (m / denom))
+            denom = _fused.sqrt(v) / one(bias_correction2_sqrt)
+            denom += one(eps)
+            x[...] = addcdiv(x, m, denom, -step_size)
+            p._vc[0] += 1
 
 
 class AdamW(Adam):

@@ -1,5 +1,6 @@
 """RMSprop, Adagrad and optim.lr_scheduler: values measured on torch 2.13, state, reprs,
-errors and warnings, and long trajectories and schedules against torch when installed."""
+errors and warnings, and long trajectories and schedules against torch when installed; the
+shared exact kernels of optim.fused against exact fractions and torch's ops."""
 import math
 import warnings
 from fractions import Fraction
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 
 import s2sgrad as sg
+from s2sgrad.optim import adagrad, adam, fused, optimizer, rmsprop, sgd
 from s2sgrad.optim import lr_scheduler as L
-from s2sgrad.optim import rmsprop
 
 # (factory, step-1 w, step-2 w) for w = [1, -2, 0.5] and loss sum(w**2) + sum(w), measured
 # on torch 2.13. PyTorch's MKL square root is not correctly rounded, so a few entries differ
@@ -126,26 +127,66 @@ def test_errors(cls, kwargs, msg):
 
 
 def _nearest(exact: Fraction, dtype) -> float:
-    """``exact`` correctly rounded (ties to even) to ``dtype``."""
-    guess = dtype(float(exact))
+    """``exact`` correctly rounded (ties to even) to ``dtype``, overflow to +-inf included."""
+    top = Fraction(2) ** int(np.finfo(dtype).maxexp)     # rounding beyond the largest finite
+    with np.errstate(over="ignore"):
+        guess = dtype(float(exact))
     cands = [guess, np.nextafter(guess, dtype(-np.inf)), np.nextafter(guess, dtype(np.inf))]
-    best = min(cands, key=lambda c: (abs(Fraction(float(c)) - exact),
+
+    def value(c):
+        return (top if c > 0 else -top) if np.isinf(c) else Fraction(float(c))
+
+    best = min(cands, key=lambda c: (abs(value(c) - exact),
                                      int(np.array(c).view(np.int32 if dtype is np.float32
                                                           else np.int64)) & 1))
     return float(best)
 
 
+def _fma_cases(dtype):
+    """x, y, z arrays: random ones over a wide range of scales, cancellations (z = -x*y
+    rounded, so the result is the product's rounding error), and sums that are exact
+    rounding boundaries or lie within a hair of one."""
+    rng = np.random.default_rng(3)
+    n = 400
+    x = rng.standard_normal(n)
+    y = rng.standard_normal(n) * 2.0 ** rng.integers(-40, 10, n)
+    z = rng.standard_normal(n) * 2.0 ** rng.integers(-30, 5, n)
+    x, y, z = x.astype(dtype), y.astype(dtype), z.astype(dtype)
+    z[:50] = -(x[:50] * y[:50])                           # rounded in dtype
+    if dtype is np.float32:
+        e = 2.0 ** -23
+        hard = [(1 + e, (1 - e) * 2.0 ** -24, 1 + e), (-(1 + e), (1 - e) * 2.0 ** -24, 1 + e),
+                (2.0 ** -75 * (1 + e), 2.0 ** -75 * (1 - e), 2.0 ** -127 + 2.0 ** -149),
+                (2.0 ** -75 * (1 + e), -2.0 ** -75 * (1 - e), 2.0 ** -148),
+                (2.0 ** -75 * (1 + e), 2.0 ** -75 * (1 - e), 2.0 ** -126 - 2.0 ** -149),
+                (2.0 ** 103 * (1 + e), 1 - e, 3.4028234663852886e38),
+                (2.0 ** 103, 1 + e, 3.4028234663852886e38),
+                (2.0 ** -24, 3.0, 1.0), (2.0 ** -24, 1.0, 1.0), (0.0, 5.0, -0.0)]
+    else:
+        e = 2.0 ** -52
+        hard = [(2.0 ** -53 * (1 - e / 2), 1 + e, 1.0),      # the two-sum's low part is a
+                (-2.0 ** -53 * (1 - e / 2), 1 + e, -1.0),    # half-ulp: round it to odd
+                (1 + e, 1 - e, 1.5 * e), (1 + e, -(1 - e), -1.5 * e), (1 - e, 1 + e, 0.5 * e),
+                (1 + e, 1 + e, -1.0), (3.0, 1 / 3, -1.0), (2.0 ** -53, 1.0, 1.0),
+                (1 + 2 ** 26 * e, 1 + 2 ** 26 * e, 2.0 ** -500), (0.0, 5.0, -0.0)]
+    hx, hy, hz = (np.array(col, dtype) for col in zip(*hard))
+    return np.concatenate([x, hx]), np.concatenate([y, hy]), np.concatenate([z, hz])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fma_is_correctly_rounded(dtype):
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal(300).astype(dtype)
-    y = rng.standard_normal(300).astype(dtype) * dtype(1e-3)
-    z = rng.standard_normal(300).astype(dtype)
-    got = rmsprop.fma(x, y, z)
+    x, y, z = _fma_cases(dtype)
+    got = fused.fma(x, y, z)
     assert got.dtype == dtype
     want = [_nearest(Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c)), dtype)
             for a, b, c in zip(x, y, z)]
-    assert got.tolist() == want
+    np.testing.assert_array_equal(got, np.array(want, dtype), strict=True)
+    with np.errstate(over="ignore"):
+        plain = (x.astype(np.float64) * y + z).astype(dtype)   # two roundings
+    # float32: a double rounding goes wrong only on the engineered boundaries; float64: the
+    # product's rounding alone changes many results
+    assert (plain != got).sum() >= (5 if dtype is np.float32 else 30)
+    assert [float(fused.fma(a, b, c)) for a, b, c in zip(x[-8:], y[-8:], z[-8:])] == want[-8:]
 
 
 def test_fma_float32_avoids_double_rounding():
@@ -156,7 +197,48 @@ def test_fma_float32_avoids_double_rounding():
     z = np.array([1 + 2.0 ** -23], np.float32)
     naive = (x.astype(np.float64) * y + z).astype(np.float32)
     assert naive[0] == np.float32(1 + 2.0 ** -22)
-    assert rmsprop.fma(x, y, z)[0] == np.float32(1 + 2.0 ** -23)
+    assert fused.fma(x, y, z)[0] == np.float32(1 + 2.0 ** -23)
+
+
+def test_fma_special_values():
+    inf = np.inf
+    for dtype in (np.float32, np.float64):
+        x = np.array([inf, 1.0, np.nan, 2.0, -inf], dtype)
+        y = np.array([2.0, 3.0, 1.0, 0.5, 0.0], dtype)
+        z = np.array([1.0, -inf, 1.0, inf, 1.0], dtype)
+        got = fused.fma(x, y, z)
+        assert got[:2].tolist() == [inf, -inf] and got[3] == inf
+        assert np.isnan(got[2]) and np.isnan(got[4])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_kernels_match_torch_ops(dtype):
+    # The kernels one by one, on 300,007 elements (vectorised body and scalar tail).
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    a, b = (rng.standard_normal(300_007).astype(dtype) for _ in range(2))
+    c = rng.random(300_007).astype(dtype) + 0.1
+    t = [torch.from_numpy(v.copy()) for v in (a, b, c)]
+    for alpha in (0.37, -1e-3, 1.0, -1.0, 2.0 ** -10):
+        np.testing.assert_array_equal(fused.axpy(a, alpha, b), t[0].add(t[1], alpha=alpha))
+    for w in (0.1, 0.001, 0.4999, 0.5, 0.9, 0.999):
+        np.testing.assert_array_equal(fused.lerp_(a.copy(), b, w), t[0].clone().lerp_(t[1], w))
+    for v in (1.0, 0.001, -1.0, 0.37):
+        np.testing.assert_array_equal(fused.addcmul_(c.copy(), a, b, v),
+                                      t[2].clone().addcmul_(t[0], t[1], value=v))
+        np.testing.assert_array_equal(fused.addcdiv(a, b, c, v),
+                                      t[0].addcdiv(t[1], t[2], value=v))
+
+
+def test_exact_arithmetic_exists_once():
+    # The optimizers share fused's kernels; none keeps a copy of its own.
+    names = ("fma", "two_sum", "split", "round_to_odd", "round32", "axpy", "lerp_",
+             "addcmul_", "addcdiv", "blocks")
+    for module in (optimizer, sgd, adam, rmsprop, adagrad):
+        for name in names:
+            if hasattr(module, name):
+                assert getattr(module, name) is getattr(fused, name), (module, name)
+        assert not hasattr(module, "sqrt") and not hasattr(module, "add_scaled")
 
 
 # ----------------------------------------------------------------------------- vs torch
@@ -194,7 +276,7 @@ def test_bit_exact_against_torch_given_its_sqrt(monkeypatch, name, kwargs, dtype
     # With PyTorch's own square root substituted, every other rounding must be PyTorch's:
     # parameters and state equal bit for bit after 20 steps on 1000 elements.
     torch = pytest.importorskip("torch")
-    monkeypatch.setattr(rmsprop, "sqrt",
+    monkeypatch.setattr(fused, "sqrt",
                         lambda a: torch.from_numpy(np.ascontiguousarray(a)).sqrt().numpy())
     w0 = np.random.default_rng(0).standard_normal(1000).tolist()
     ours, our_state = _trajectory(sg, name, kwargs, w0, dtype)

@@ -151,7 +151,7 @@ def fma(x, y, z, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def _fma32_block(x, y, z, r, work) -> None:
-    """``r = fma(x, y, z)`` for one flat float32 block (``x`` may be 0-d).
+    """``r = fma(x, y, z)`` for one flat float32 block (``x`` or ``y`` may be 0-d).
 
     The product of two float32 values is exact in double, so the double sum ``u`` is the
     exact sum rounded once; casting ``u`` to float32 rounds a second time, which is wrong
@@ -184,7 +184,14 @@ def round32(v: np.ndarray, r: np.ndarray, p_at, a_at) -> None:
     key = v.view(np.uint64)
     np.bitwise_and(key, _LOW28, out=key)  # the low 28 bits of each significand
     if np.minimum.reduce(key) == 0:
-        idx = np.flatnonzero(key == 0)
+        cand = key == 0
+        if np.count_nonzero(cand) > r.size // 32:
+            # Many candidates: sums exactly representable in float32 (a power-of-two
+            # alpha, zero gradients) are no ties; drop them block-wide, not one by one.
+            everything = slice(None)
+            u = p_at(everything) + a_at(everything)
+            cand &= r != u
+        idx = np.flatnonzero(cand)
         _redo_ties(r, idx, np.broadcast_to(p_at(idx), idx.shape), a_at(idx))
 
 
@@ -200,8 +207,8 @@ def _redo_ties(r: np.ndarray, idx: np.ndarray, p: np.ndarray, a: np.ndarray) -> 
 
 
 def _fma64_block(x, y, z, r, work) -> None:
-    """``r = fma(x, y, z)`` for one flat float64 block (``x`` may be 0-d), in place in the
-    eight work buffers: ``r`` is written last, so it may be ``z``."""
+    """``r = fma(x, y, z)`` for one flat float64 block (``x`` or ``y`` may be 0-d), in
+    place in the eight work buffers: ``r`` is written last, so it may be ``z``."""
     p, e, s, t, u, yh, yl, xh = work
     np.multiply(x, y, out=p)
     np.multiply(y, _SPLIT, out=t)                            # Veltkamp: y = yh + yl

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..rules.helpers import unbroadcast_to
 from ..runtime import grad_mode
-from ..runtime.graph import SECOND_BACKWARD, Node
+from ..runtime.graph import SECOND_BACKWARD, Node, modified_error
 from ..runtime.ops import apply_custom
 from ..runtime.tensor import Tensor
 
@@ -54,17 +54,9 @@ class FunctionCtx:
             return ()
         for t, v in zip(self._saved, self._versions):
             if t is not None and t._vc[0] != v:
-                fn = t.grad_fn
-                producer = "" if fn is None else (
-                    f", which is output 0 of {type(fn).__name__.removesuffix('Backward0')},")
-                from ..runtime.printing_names import tensor_type_name
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: [{tensor_type_name(t._data.dtype)} "
-                    f"[{', '.join(map(str, t._data.shape))}]]{producer} is at version "
-                    f"{t._vc[0]}; expected version {v} instead. Hint: enable anomaly "
-                    "detection to find the operation that failed to compute its gradient, "
-                    "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+                # Named after what made the tensor now, as PyTorch checks on access.
+                raise modified_error(t._vc[0], v, t._data.dtype, t._data.shape,
+                                     None if t.grad_fn is None else type(t.grad_fn))
         return tuple(self._saved)
 
     def mark_non_differentiable(self, *tensors) -> None:

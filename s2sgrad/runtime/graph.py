@@ -39,6 +39,19 @@ def _producer_name(producer) -> str:
     return name[:-9] if name.endswith("Backward0") else name
 
 
+def modified_error(now: int, version: int, dtype, shape, producer) -> RuntimeError:
+    """PyTorch's error for a saved value changed in place since it was saved
+    (``producer``: the node class that made it, or None)."""
+    from .printing_names import tensor_type_name
+    desc = f"[{tensor_type_name(dtype)} [{', '.join(map(str, shape))}]]"
+    if producer is not None:
+        desc += f", which is output 0 of {_producer_name(producer)},"
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {desc} is at version {now}; expected version {version} "
+        f"instead. {_HINT}")
+
+
 class Node:
     """One recorded operation. ``edges[k] = (next_node, output_nr, shape, dtype)``.
 
@@ -125,14 +138,7 @@ class Node:
             raise RuntimeError(SECOND_BACKWARD)
         for counter, version, dt, shape, producer in self.saved:
             if counter[0] != version:
-                from .printing_names import tensor_type_name
-                desc = f"[{tensor_type_name(dt)} [{', '.join(map(str, shape))}]]"
-                if producer is not None:
-                    desc += f", which is output 0 of {_producer_name(producer)},"
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: {desc} is at version {counter[0]}; expected "
-                    f"version {version} instead. {_HINT}")
+                raise modified_error(counter[0], version, dt, shape, producer)
 
     def apply(self, g) -> list:
         """Gradients for each edge (``None`` where there is none)."""

@@ -71,6 +71,7 @@ class Node:
     prehooks = None
     tensor_hooks = None          # {output_nr: [hook, ...]} for non-leaf tensors
     retained = None              # {output_nr: weakref to tensor} (retain_grad)
+    special = False              # set once any of the four above is: the engine looks here
 
     def __init__(self, fn, args, kwargs, out, edges, saved, broadcast, n_outputs=1):
         self.fn = fn
@@ -113,6 +114,7 @@ class Node:
         from .hooks import RemovableHandle
         if self.hooks is None:
             self.hooks = []
+            self.special = True
         self.hooks.append(fn)
         return RemovableHandle(self.hooks, fn)
 
@@ -120,6 +122,7 @@ class Node:
         from .hooks import RemovableHandle
         if self.prehooks is None:
             self.prehooks = []
+            self.special = True
         self.prehooks.append(fn)
         return RemovableHandle(self.prehooks, fn)
 
@@ -260,7 +263,7 @@ class AccumulateGrad:
 
     def accumulate(self, g) -> None:
         t = self.variable
-        if t.grad is None:
+        if t._grad is None:
             dt = t._data.dtype
             # Steal a gradient nobody else can see (as PyTorch does): a fresh, writable
             # array of the right dtype whose only references are the engine's local
@@ -322,7 +325,7 @@ def _run_tensor_hooks(hooks, g, graph: bool = False):
 def _dependencies(roots):
     """The root nodes (ordered: deterministic sums) and, for every node reachable from
     them, how many edges lead into it (iterative, no recursion)."""
-    rootset = dict.fromkeys(n for n, _ in roots)
+    rootset = {roots[0][0]: None} if len(roots) == 1 else dict.fromkeys(n for n, _ in roots)
     deps: dict = {}
     stack = list(rootset)
     while stack:
@@ -376,8 +379,19 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
                 elif accumulate:
                     n.accumulate(g)
             continue
-        outs = None
-        if g is not None:
+        edges = n.edges
+        if g is None:
+            # Nothing flows through this node: only its consumers' counts move on.
+            for e in edges:
+                if e is not None:
+                    nxt = e[0]
+                    c = deps[nxt] - 1
+                    deps[nxt] = c
+                    if c == 0:
+                        ready.append(nxt)
+            continue
+        if n.n_outputs != 1 or n.special or captured:
+            # The general path: several outputs, captured gradients or hooks.
             if n.tensor_hooks or n.retained:
                 g = _node_output_hooks(n, g)
             if captured and n in captured:
@@ -386,27 +400,42 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
             if n.n_outputs > 1:
                 g = [np.zeros(*m) if gi is None and m is not None else gi
                      for gi, m in zip(g, n.out_meta)]
-            outs = n.apply(g)
-            if n.keeps and not retain_graph:
-                n.release()
-        i = 0
-        for e in n.edges:
+            grads = n.apply(g)
+            bc = False
+        else:
+            # The common node, inlined: check the saves, run the adjoint; the gradients
+            # are shaped and cast below, on their way to the next nodes.
+            if n.saved:
+                n.check_saved()
+            elif n.freed:
+                raise RuntimeError(SECOND_BACKWARD)
+            grads = n.fn(g, n.out, *n.args, **n.kwargs)
+            if len(edges) == 1 and type(grads) is not tuple and type(grads) is not list:
+                grads = (grads,)
+            bc = n.broadcast
+        if n.keeps and not retain_graph:
+            n.release()
+        for e, gi in zip(edges, grads):
             if e is not None:
                 nxt = e[0]
-                if outs is not None:
-                    gi = outs[i]
-                    if gi is not None:
-                        if nxt.n_outputs == 1:
-                            old = pending.get(nxt)
-                            pending[nxt] = gi if old is None else old + gi
-                        else:
-                            _add_pending(pending, nxt, e[1], gi)
+                if gi is not None:
+                    if type(gi) is not np.ndarray:
+                        gi = np.asarray(gi, dtype=e[3])
+                    if bc and gi.shape != e[2]:
+                        gi = unbroadcast_to(gi, e[2])
+                    dt = gi.dtype
+                    if dt is not e[3] and dt != e[3]:
+                        gi = gi.astype(e[3])
+                    if nxt.n_outputs == 1:
+                        old = pending.get(nxt)
+                        pending[nxt] = gi if old is None else old + gi
+                    else:
+                        _add_pending(pending, nxt, e[1], gi)
                 c = deps[nxt] - 1
                 deps[nxt] = c
                 if c == 0:
                     ready.append(nxt)
-            i += 1  # noqa: SIM113  (a counter is cheaper than enumerate on this hot path)
-        outs = gi = old = None      # hold no gradient past its hand-over (see accumulate)
+        grads = gi = old = None     # hold no gradient past its hand-over (see accumulate)
 
 
 def _run_graph(roots, grads, retain_graph, capture, accumulate) -> None:

@@ -53,11 +53,15 @@ def _scalar_operand(self, other):
 
 def _binary(primal, name, swap=False):
     def op(self, other):
-        other = _scalar_operand(self, other)
-        a, b = (other, self) if swap else (self, other)
+        t = type(other)
+        if t is not float and t is not int and (t is not Tensor or other._data.ndim == 0):
+            other = _scalar_operand(self, other)
         try:
-            return apply(primal, a, b, name=name)
+            if swap:
+                return apply(primal, other, self, name=name)
+            return apply(primal, self, other, name=name)
         except ValueError:
+            a, b = (other, self) if swap else (self, other)
             err = _broadcast_error(a, b)
             if err is None:
                 raise

@@ -105,9 +105,20 @@ _PLAIN = frozenset({int, float, bool, np.ndarray, type(None), str})
 def apply(primal, *args, name: str | None = None, **kwargs):
     """Run ``primal`` on the arrays inside ``args`` and record its node if needed."""
     arrays = []
+    bits = 0                    # bit i: argument i requires grad
+    i = 1
     for a in args:
-        arrays.append(a._data if isinstance(a, Tensor) else a if type(a) in _PLAIN
-                      else unwrap(a))
+        if isinstance(a, Tensor):
+            arrays.append(a._data)
+            if a._requires_grad:
+                bits |= i
+        elif type(a) in _PLAIN:
+            arrays.append(a)
+        else:
+            arrays.append(unwrap(a))
+            if _seq_requires_grad(a):
+                bits |= i
+        i <<= 1
     if kwargs:
         kwargs = _plain_kwargs(primal, kwargs)
     out = primal(*arrays, **kwargs)
@@ -118,14 +129,35 @@ def apply(primal, *args, name: str | None = None, **kwargs):
             return _record_multi(primal, args, arrays, kwargs, outs, name)
         out = _promote(out, args)
     res = _wrap(out)
-    if not grad_mode._state.enabled:
-        return res
+    if bits and grad_mode._state.enabled:
+        p = _CALLS.get((primal, bits, len(args), name))
+        if p is None:
+            p = _call_plan(primal, bits, args, name)
+        if p:
+            node = None if p[8] is None else p[8](args, arrays, kwargs, out, res)
+            if node is None:
+                node = _make_node_seq(p, p[9], args, arrays, kwargs, out, res, p[10], 1)
+            res._requires_grad = True
+            res.grad_fn = node
+    return res
+
+
+# The plan of a call, by (primal, bits of the arguments that require grad, arity, node
+# name): ``apply`` finds it in one lookup. False: no differentiable argument requires grad.
+_CALLS: dict = {}
+
+
+def _call_plan(primal, bits, args, name):
     rule = _RULES.get(id(primal)) or lookup(primal)
     needed = _needed(rule, args)
-    if needed is not None:
-        res._requires_grad = True
-        res.grad_fn = _make_node(rule, args, arrays, kwargs, out, res, needed, name)
-    return res
+    p = False if needed is None else _plan(rule, needed, len(args), name)
+    _CALLS[(primal, bits, len(args), name)] = p
+    return p
+
+
+def _seq_requires_grad(a) -> bool:
+    return (type(a) is list or type(a) is tuple) and any(
+        isinstance(x, Tensor) and x._requires_grad for x in a)
 
 
 def _plain_kwargs(primal, kwargs: dict) -> dict:
@@ -192,12 +224,14 @@ SPECS: dict = {}
 def _plan(rule, needed, nargs, name=None):
     """What a node keeps of each argument, made once per (rule, mask, arity, name).
 
-    Returns ``(fn, drop, meta, save, keep_out, vp, cls, wrt)``: argument positions to
-    drop, to keep as shape/dtype only, and to keep with a version check; ``keep_out``
-    is 0 (drop), 1 (metadata) or 2 (value) for the output; ``vp`` is the position of
-    a var-positional parameter (``_var_positional``); ``cls`` the node class and
-    ``wrt`` the pairs (argument position, asked for). ``SPECS[fn]`` then tells a
-    create_graph backward which adjoint to rerun on Tensors.
+    Returns ``(fn, drop, meta, save, keep_out, vp, cls, wrt, record, rule, needed)``:
+    argument
+    positions to drop, to keep as shape/dtype only, and to keep with a version check;
+    ``keep_out`` is 0 (drop), 1 (metadata) or 2 (value) for the output; ``vp`` is the
+    position of a var-positional parameter (``_var_positional``); ``cls`` the node
+    class, ``wrt`` the pairs (argument position, asked for) and ``record`` the
+    plan's recorder (``_recorder``; None when arguments are sequences). ``SPECS[fn]``
+    then tells a create_graph backward which adjoint to rerun on Tensors.
     """
     key = (rule, needed, nargs, name)
     p = _PLANS.get(key)
@@ -214,80 +248,100 @@ def _plan(rule, needed, nargs, name=None):
         keep_out = 2 if "out" in reads else 1 if "out" in uses else 0
         cls = node_class(name or rule.name)
         wrt = tuple(zip(rule.wrt_index, needed))
-        p = _PLANS[key] = (fn, drop, meta, save, keep_out, vp, cls, wrt)
+        record = None
+        if vp < 0 and nargs <= len(rule.params):
+            record = _recorder(fn, nargs, drop, meta, save, keep_out, cls, wrt,
+                               rule.broadcast)
+        p = _PLANS[key] = (fn, drop, meta, save, keep_out, vp, cls, wrt, record, rule,
+                           needed)
         SPECS[fn] = (rule, needed, None)
     return p
 
 
-def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
-    """The node for one call: its specialised adjoint, what it keeps, its edges."""
-    nargs = len(args)
-    p = _PLANS.get((rule, needed, nargs, name))
-    if p is None:
-        p = _plan(rule, needed, nargs, name)
-    fn, drop, meta, save, keep_out, vp, cls, wrt = p
-    # Gradients flow to each differentiable Tensor argument, in parameter order.
+def _recorder(fn, nargs, drop, meta, save, keep_out, cls, wrt, broadcast):
+    """A node recorder for one plan, written out as Python (no loops over the plan).
+
+    ``record(args, arrays, kwargs, out, res)`` returns the node: an edge per
+    differentiable argument, the arrays the adjoint reads (version-checked), shapes
+    and dtypes of those it only measures. It returns None when a differentiable
+    argument is a sequence of Tensors: ``_make_node_seq`` records that one.
+    """
+    lines = ["def record(args, arrays, kwargs, out, res):"]
     edges = []
     for i, need in wrt:
-        a = args[i] if i < nargs else None
-        if type(a) is list or type(a) is tuple or vp >= 0 or nargs > len(rule.params):
-            return _make_node_seq(p, rule, args, arrays, kwargs, out, res, needed, n_outputs)
+        if i >= nargs:
+            edges.append("None")
+            continue
+        lines.append(f"    a = args[{i}]")
+        lines.append("    if type(a) is list or type(a) is tuple:\n        return None")
         if need:
-            d = a._data
-            f = a.grad_fn
-            edges.append((f, a._output_nr, d.shape, d.dtype) if f is not None
-                         else (accumulator(a), 0, d.shape, d.dtype))
+            lines.append("    d = a._data\n    f = a.grad_fn")
+            lines.append(f"    e{i} = (f, a._output_nr, d.shape, d.dtype) if f is not None "
+                         "else (accumulator(a), 0, d.shape, d.dtype)")
+            edges.append(f"e{i}")
         else:
-            edges.append(None)
-    if drop or meta:
-        kept = list(arrays)
-        for i in drop:
-            kept[i] = None
-        for i in meta:
-            a = kept[i]
-            if type(a) is np.ndarray:
-                kept[i] = ArrayMeta(a)
-        kept = tuple(kept)
-    else:
-        kept = tuple(arrays)
-    saved = []
-    keeps = False
+            edges.append("None")
+    kept = []
+    for i in range(nargs):
+        if i in drop:
+            kept.append("None")
+        elif i in meta:
+            kept.append(f"(ArrayMeta(arrays[{i}]) if type(arrays[{i}]) is ndarray "
+                        f"else arrays[{i}])")
+        else:
+            kept.append(f"arrays[{i}]")
+    lines.append("    saved = []\n    keeps = False")
     for i in save:
-        a = args[i]
-        if isinstance(a, Tensor):
-            d = a._data
-            f = a.grad_fn
-            saved.append((a._vc, a._vc[0], d.dtype, d.shape, None if f is None else type(f)))
-            keeps = True
-        elif type(arrays[i]) is np.ndarray:
-            keeps = True
+        lines.append(f"    a = args[{i}]")
+        lines.append("    if isinstance(a, Tensor):")
+        lines.append("        vc = a._vc\n        d = a._data\n        f = a.grad_fn")
+        lines.append("        saved.append((vc, vc[0], d.dtype, d.shape, "
+                     "None if f is None else type(f)))")
+        lines.append("        keeps = True")
+        lines.append(f"    elif type(arrays[{i}]) is ndarray:\n        keeps = True")
     if keep_out == 2:
-        node_out = out
-        keeps = True
-        if res is not None:
-            saved.append((res._vc, 0, out.dtype, out.shape, cls))
-    elif keep_out == 1 and type(out) is np.ndarray:
-        node_out = ArrayMeta(out)
+        lines.append("    keeps = True\n    if res is not None:")
+        lines.append("        saved.append((res._vc, 0, out.dtype, out.shape, cls))")
+        node_out = "out"
+    elif keep_out == 1:
+        node_out = "ArrayMeta(out) if type(out) is ndarray else None"
     else:
-        node_out = None
-    node = _new(cls)
-    node.fn = fn
-    node.args = kept
-    node.kwargs = kwargs
-    node.out = node_out
-    node.edges = tuple(edges)
-    node.saved = saved
-    node.broadcast = rule.broadcast
-    node.keeps = keeps
-    node.n_outputs = n_outputs
-    node.freed = False
+        node_out = "None"
+    lines += ["    node = _new(cls)",
+              "    node.fn = fn",
+              f"    node.args = ({''.join(k + ', ' for k in kept)})",
+              "    node.kwargs = kwargs",
+              f"    node.out = {node_out}",
+              f"    node.edges = ({''.join(e + ', ' for e in edges)})",
+              "    node.saved = saved",
+              f"    node.broadcast = {bool(broadcast)}",
+              "    node.keeps = keeps",
+              "    node.n_outputs = 1",
+              "    node.freed = False",
+              "    return node"]
+    env = {"fn": fn, "cls": cls, "Tensor": Tensor, "ArrayMeta": ArrayMeta,
+           "ndarray": np.ndarray, "accumulator": accumulator, "_new": _new}
+    exec(compile("\n".join(lines), f"<recorder {cls.__name__}>", "exec"), env)
+    return env["record"]
+
+
+def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
+    """The node for one call: its specialised adjoint, what it keeps, its edges."""
+    p = _PLANS.get((rule, needed, len(args), name))
+    if p is None:
+        p = _plan(rule, needed, len(args), name)
+    node = None if p[8] is None else p[8](args, arrays, kwargs, out, res)
+    if node is None:
+        return _make_node_seq(p, rule, args, arrays, kwargs, out, res, needed, n_outputs)
+    if n_outputs != 1:
+        node.n_outputs = n_outputs
     return node
 
 
 def _make_node_seq(plan, rule, args, arrays, kwargs, out, res, needed, n_outputs):
     """``_make_node`` when a differentiable argument is a sequence of Tensors
     (``concatenate([a, b])``, ``einsum(s, *ops)``): one edge per element."""
-    fn, drop, meta, save, keep_out, vp, cls, _ = plan
+    fn, drop, meta, save, keep_out, vp, cls = plan[:7]
     saved = []
     kept = list(arrays)
     for i in drop:

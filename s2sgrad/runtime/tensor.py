@@ -226,6 +226,7 @@ class Tensor:
         fn = self.grad_fn
         if fn.retained is None:
             fn.retained = {}
+            fn.special = True
         fn.retained[self._output_nr] = weakref.ref(self)
         self._retains_grad = True
 
@@ -244,6 +245,7 @@ class Tensor:
         fn = self.grad_fn
         if fn.tensor_hooks is None:
             fn.tensor_hooks = {}
+            fn.special = True
         hooks = fn.tensor_hooks.setdefault(self._output_nr, [])
         hooks.append(hook)
         return RemovableHandle(hooks, hook)

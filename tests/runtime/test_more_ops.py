@@ -214,6 +214,7 @@ def test_a_wrong_gradient_fails_the_check(monkeypatch):
     monkeypatch.setattr(r, "adjoint", wrong)
     monkeypatch.setattr(r, "_variants", {})
     monkeypatch.setattr(ops, "_PLANS", {})
+    monkeypatch.setattr(ops, "_CALLS", {})
     ts = [sg.tensor(a, requires_grad=True) for a in _inputs(SPECS[16], TERNARY[0])]
     with pytest.raises(GradcheckError):
         gradcheck(SPECS[16].fn, ts, atol=1e-6, rtol=1e-5)

@@ -74,6 +74,8 @@ def _saved_entry(t: Tensor):
 
 def _promote(out, args):
     """PyTorch promotion: a float64 result from no float64 input becomes float32."""
+    if type(out) is np.float32:         # a full reduction's scalar: nothing to promote
+        return np.asarray(out)
     if isinstance(out, np.ndarray):
         if out.dtype == _F64 and not _has_f64(args):
             return out.astype(np.float32)
@@ -128,8 +130,19 @@ def apply(primal, *args, name: str | None = None, **kwargs):
             outs = tuple(None if o is None else _promote(o, args) for o in out)
             return _record_multi(primal, args, arrays, kwargs, outs, name)
         out = _promote(out, args)
-    res = _wrap(out)
-    if bits and grad_mode._state.enabled:
+    st = grad_mode._state
+    res = _new(Tensor)              # Tensor._wrap, inlined
+    res._data = out
+    res._requires_grad = False
+    res.grad_fn = None
+    res._output_nr = 0
+    res._grad = None
+    res._vc = [0]
+    res._accum = None
+    res._is_view = False
+    res._retains_grad = False
+    res._inference = st.inference
+    if bits and st.enabled:
         p = _CALLS.get((primal, bits, len(args), name))
         if p is None:
             p = _call_plan(primal, bits, args, name)
@@ -276,8 +289,13 @@ def _recorder(fn, nargs, drop, meta, save, keep_out, cls, wrt, broadcast):
         lines.append("    if type(a) is list or type(a) is tuple:\n        return None")
         if need:
             lines.append("    d = a._data\n    f = a.grad_fn")
-            lines.append(f"    e{i} = (f, a._output_nr, d.shape, d.dtype) if f is not None "
-                         "else (accumulator(a), 0, d.shape, d.dtype)")
+            lines.append("    if f is not None:")
+            lines.append(f"        e{i} = (f, a._output_nr, d.shape, d.dtype)")
+            # A leaf's accumulator, as ``accumulator`` finds it (alive behind its weakref).
+            lines.append("    else:\n        f = a._accum\n        if f is not None and "
+                         "type(f) is not AccumulateGrad:\n            f = f()\n"
+                         "        if f is None:\n            f = accumulator(a)")
+            lines.append(f"        e{i} = (f, 0, d.shape, d.dtype)")
             edges.append(f"e{i}")
         else:
             edges.append("None")
@@ -320,7 +338,8 @@ def _recorder(fn, nargs, drop, meta, save, keep_out, cls, wrt, broadcast):
               "    node.freed = False",
               "    return node"]
     env = {"fn": fn, "cls": cls, "Tensor": Tensor, "ArrayMeta": ArrayMeta,
-           "ndarray": np.ndarray, "accumulator": accumulator, "_new": _new}
+           "ndarray": np.ndarray, "accumulator": accumulator, "_new": _new,
+           "AccumulateGrad": AccumulateGrad}
     exec(compile("\n".join(lines), f"<recorder {cls.__name__}>", "exec"), env)
     return env["record"]
 

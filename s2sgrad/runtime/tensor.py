@@ -263,8 +263,7 @@ class Tensor:
         global _backward
         if _backward is None:
             from ..autograd.functional import backward as _backward
-        _backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
-                  inputs=inputs)
+        _backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self) -> Tensor:
         t = Tensor._wrap(self._data)

@@ -200,8 +200,9 @@ class Node:
             self.saved = _RELEASED      # not empty: the engine's one test sends it to the check
 
 
-# A released node's ``saved``: ``check_saved`` raises before reading an entry.
-_RELEASED = ((None, None, None, None, None),)
+# A released node's ``saved``: an entry that fails the version test, so the engine calls
+# ``check_saved``, which raises the second-backward error before reading any entry.
+_RELEASED = (([1], 0, None, None, None),)
 
 _CLASSES: dict[str, type] = {}
 
@@ -411,8 +412,9 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
         else:
             # The common node, inlined: check the saves (a released node's too), run the
             # adjoint; the gradients are shaped and cast below, on their way onwards.
-            if n.saved:
-                n.check_saved()
+            for sv in n.saved:
+                if sv[0][0] != sv[1]:
+                    n.check_saved()         # raises: changed in place, or released
             kw = n.kwargs
             grads = n.fn(g, n.out, *n.args, **kw) if kw else n.fn(g, n.out, *n.args)
             if len(edges) == 1 and type(grads) is not tuple and type(grads) is not list:

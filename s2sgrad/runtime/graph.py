@@ -3,7 +3,10 @@
 Takes: nodes recorded by ops (``ops.apply``) and compiled functions.
 Gives: ``Node`` (PyTorch-named subclasses such as ``AddBackward0``),
 ``AccumulateGrad`` for leaves, and ``run_backward`` which walks the graph in
-dependency order without recursion, so chains of 100,000 ops work. With
+dependency order without recursion, so chains of 100,000 ops work: a node runs
+once each of its recorded consumers (``uses``) has sent its gradient, and when
+consumers outside this backward hold a count up, the rest of the graph is walked
+to count again; leaves receive their summed gradients at the end. With
 ``create_graph`` the same walk runs on Tensor cotangents, each node's backward
 rerun on Tensors (``higher.apply_node``), so the gradients have a graph too.
 Invariant: a node's saved values are read only after their version counters are
@@ -65,7 +68,7 @@ class Node:
     # outputs, metadata) are class-level defaults a node overrides in its __dict__
     # only when it needs them, so recording a node sets ten fields, not seventeen.
     __slots__ = ("fn", "args", "kwargs", "out", "edges", "saved", "broadcast", "keeps",
-                 "n_outputs", "freed", "__dict__", "__weakref__")
+                 "n_outputs", "freed", "uses", "__dict__", "__weakref__")
     out_meta = None              # ((shape, dtype), ...) of a multi-output node
     hooks = None
     prehooks = None
@@ -86,6 +89,10 @@ class Node:
         self.keeps = bool(saved) or type(out) is np.ndarray or np.ndarray in map(type, args)
         self.n_outputs = n_outputs
         self.freed = False
+        self.uses = 0
+        for e in edges:
+            if e is not None and type(e[0]) is not AccumulateGrad:
+                e[0].uses += 1
 
     @property
     def metadata(self) -> dict:
@@ -365,37 +372,39 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
         finally:
             _state.enabled = prev
         return
-    rootset, deps = _dependencies(roots)
-    if len(roots) == 1 and roots[0][0].n_outputs == 1:
-        pending = {roots[0][0]: grads[0]}
+    if len(roots) == 1:
+        # One root: a node is ready once all its recorded consumers have sent their
+        # gradient (``uses``); no walk over the graph first. A consumer outside this
+        # backward (a branch not leading to the root) stalls that count: the walk
+        # then runs over what is left (``_unstall``).
+        n = roots[0][0]
+        deps: dict = {}
+        ready = [] if type(n) is AccumulateGrad else [n]
+        pending: dict = {}
+        _add_pending(pending, n, roots[0][1], grads[0])
     else:
+        rootset, deps = _node_dependencies(roots)
         pending = {}
         for (n, k), g in zip(roots, grads):
             _add_pending(pending, n, k, g)
-    ready = [n for n in rootset if n not in deps]
+        ready = [n for n in rootset if n not in deps and type(n) is not AccumulateGrad]
     captured = capture or None
     while ready:
         n = ready.pop()
         g = pending.pop(n, None)
-        if type(n) is AccumulateGrad:
-            if g is not None:
-                if n.hooks:
-                    g = _run_tensor_hooks(n.hooks, g)
-                if captured and n in captured:
-                    captured[n][0][0] = g
-                elif accumulate:
-                    n.accumulate(g)
-            continue
         edges = n.edges
         if g is None:
             # Nothing flows through this node: only its consumers' counts move on.
             for e in edges:
-                if e is not None:
+                if e is not None and type(e[0]) is not AccumulateGrad:
                     nxt = e[0]
-                    c = deps[nxt] - 1
+                    c = deps.get(nxt)
+                    c = (nxt.uses if c is None else c) - 1
                     deps[nxt] = c
                     if c == 0:
                         ready.append(nxt)
+            if not ready and deps:
+                ready = _unstall(deps)
             continue
         if n.n_outputs != 1 or n.special or captured:
             # The general path: several outputs, captured gradients or hooks.
@@ -438,11 +447,47 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
                         pending[nxt] = gi if old is None else old + gi
                     else:
                         _add_pending(pending, nxt, e[1], gi)
-                c = deps[nxt] - 1
-                deps[nxt] = c
-                if c == 0:
-                    ready.append(nxt)
+                if type(nxt) is not AccumulateGrad:
+                    # Leaves wait until the end: nothing flows on from them.
+                    c = deps.get(nxt)
+                    c = (nxt.uses if c is None else c) - 1
+                    deps[nxt] = c
+                    if c == 0:
+                        ready.append(nxt)
         grads = gi = old = None     # hold no gradient past its hand-over (see accumulate)
+        if not ready and deps:
+            ready = _unstall(deps)
+    for n, g in pending.items():
+        # What is left are the leaves' sums, in the order their first gradient came.
+        if n.hooks:
+            g = _run_tensor_hooks(n.hooks, g)
+        if captured and n in captured:
+            captured[n][0][0] = g
+        elif accumulate:
+            n.accumulate(g)
+
+
+def _unstall(deps: dict) -> list:
+    """Nodes still waiting for consumers outside this backward, made ready in order.
+
+    ``deps`` maps a node to the gradients it still waits for; those at zero are
+    done. The others are counted again over the graph below them (the walk
+    ``_dependencies`` does), so only consumers this backward reaches are waited for.
+    """
+    waiting = [(n, 0) for n, c in deps.items() if c > 0]
+    deps.clear()
+    if not waiting:
+        return []
+    rootset, counts = _node_dependencies(waiting)
+    deps.update(counts)
+    return [n for n in rootset if n not in counts]
+
+
+def _node_dependencies(roots):
+    """``_dependencies`` without the leaves' accumulators (they are not counted: their
+    gradients are handed over once the walk is done)."""
+    rootset, deps = _dependencies(roots)
+    return rootset, {n: c for n, c in deps.items() if type(n) is not AccumulateGrad}
 
 
 def _run_graph(roots, grads, retain_graph, capture, accumulate) -> None:

@@ -280,25 +280,30 @@ def _recorder(fn, nargs, drop, meta, save, keep_out, cls, wrt, broadcast):
     argument is a sequence of Tensors: ``_make_node_seq`` records that one.
     """
     lines = ["def record(args, arrays, kwargs, out, res):"]
+    emit = lines.append
     edges = []
+    tensors = set()                 # positions known to hold a Tensor requiring grad
     for i, need in wrt:
         if i >= nargs:
             edges.append("None")
             continue
-        lines.append(f"    a = args[{i}]")
-        lines.append("    if type(a) is list or type(a) is tuple:\n        return None")
-        if need:
-            lines.append("    d = a._data\n    f = a.grad_fn")
-            lines.append("    if f is not None:")
-            lines.append(f"        e{i} = (f, a._output_nr, d.shape, d.dtype)")
-            # A leaf's accumulator, as ``accumulator`` finds it (alive behind its weakref).
-            lines.append("    else:\n        f = a._accum\n        if f is not None and "
-                         "type(f) is not AccumulateGrad:\n            f = f()\n"
-                         "        if f is None:\n            f = accumulator(a)")
-            lines.append(f"        e{i} = (f, 0, d.shape, d.dtype)")
-            edges.append(f"e{i}")
-        else:
+        emit(f"    a{i} = args[{i}]")
+        emit(f"    if type(a{i}) is list or type(a{i}) is tuple:\n        return None")
+        if not need:
             edges.append("None")
+            continue
+        tensors.add(i)
+        emit(f"    d{i} = a{i}._data\n    f{i} = a{i}.grad_fn")
+        emit(f"    if f{i} is not None:")
+        emit(f"        e{i} = (f{i}, a{i}._output_nr, d{i}.shape, d{i}.dtype)")
+        emit(f"        f{i}.uses += 1")
+        # A leaf's accumulator, as ``accumulator`` finds it (alive behind its weakref).
+        emit(f"    else:\n        acc = a{i}._accum")
+        emit("        if acc is not None and type(acc) is not AccumulateGrad:\n"
+             "            acc = acc()")
+        emit(f"        if acc is None:\n            acc = accumulator(a{i})")
+        emit(f"        e{i} = (acc, 0, d{i}.shape, d{i}.dtype)")
+        edges.append(f"e{i}")
     kept = []
     for i in range(nargs):
         if i in drop:
@@ -308,18 +313,24 @@ def _recorder(fn, nargs, drop, meta, save, keep_out, cls, wrt, broadcast):
                         f"else arrays[{i}])")
         else:
             kept.append(f"arrays[{i}]")
-    lines.append("    saved = []\n    keeps = False")
+    # Version checks of the saved Tensors: static for those known to be Tensors.
+    entries = [f"(a{i}._vc, a{i}._vc[0], d{i}.dtype, d{i}.shape, "
+               f"None if f{i} is None else type(f{i}))" for i in save if i in tensors]
+    emit(f"    saved = [{', '.join(entries)}]")
+    emit(f"    keeps = {bool(entries) or keep_out == 2}")
     for i in save:
-        lines.append(f"    a = args[{i}]")
-        lines.append("    if isinstance(a, Tensor):")
-        lines.append("        vc = a._vc\n        d = a._data\n        f = a.grad_fn")
-        lines.append("        saved.append((vc, vc[0], d.dtype, d.shape, "
-                     "None if f is None else type(f)))")
-        lines.append("        keeps = True")
-        lines.append(f"    elif type(arrays[{i}]) is ndarray:\n        keeps = True")
+        if i in tensors:
+            continue
+        emit(f"    a = args[{i}]")
+        emit("    if isinstance(a, Tensor):")
+        emit("        vc = a._vc\n        d = a._data\n        f = a.grad_fn")
+        emit("        saved.append((vc, vc[0], d.dtype, d.shape, "
+             "None if f is None else type(f)))")
+        emit("        keeps = True")
+        emit(f"    elif type(arrays[{i}]) is ndarray:\n        keeps = True")
     if keep_out == 2:
-        lines.append("    keeps = True\n    if res is not None:")
-        lines.append("        saved.append((res._vc, 0, out.dtype, out.shape, cls))")
+        emit("    if res is not None:")
+        emit("        saved.append((res._vc, 0, out.dtype, out.shape, cls))")
         node_out = "out"
     elif keep_out == 1:
         node_out = "ArrayMeta(out) if type(out) is ndarray else None"
@@ -336,6 +347,7 @@ def _recorder(fn, nargs, drop, meta, save, keep_out, cls, wrt, broadcast):
               "    node.keeps = keeps",
               "    node.n_outputs = 1",
               "    node.freed = False",
+              "    node.uses = 0",
               "    return node"]
     env = {"fn": fn, "cls": cls, "Tensor": Tensor, "ArrayMeta": ArrayMeta,
            "ndarray": np.ndarray, "accumulator": accumulator, "_new": _new,

@@ -74,7 +74,11 @@ def norm_axis(axis, ndim: int) -> tuple:
 def expand_reduced(g, shape: tuple, axis, keepdims: bool):
     """Broadcast a reduction's cotangent ``g`` back to the reduced input's ``shape``."""
     if axis is None:
-        return np.full(shape, g)
+        if getattr(g, "ndim", None) != 0:
+            return np.full(shape, g)
+        out = np.empty(shape, g.dtype)  # np.full costs twice as much for a NumPy scalar
+        out.fill(g)
+        return out
     g = np.asarray(g)
     if not keepdims and len(shape):
         g = np.expand_dims(g, norm_axis(axis, len(shape)))

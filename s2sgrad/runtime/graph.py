@@ -239,6 +239,10 @@ def _owned(base, g) -> bool:
             and sys.getrefcount(base) <= 3)
 
 
+def _writable_c(flags) -> bool:
+    return flags.c_contiguous and flags.writeable
+
+
 class AccumulateGrad:
     """The sink for a leaf tensor: accumulates into ``variable.grad``."""
 
@@ -282,9 +286,8 @@ class AccumulateGrad:
             # Anything shared (the user's cotangent, one array sent to two inputs, a
             # view into a bigger or another layout's array) is copied, so later in-place
             # accumulation touches only .grad and .grad is always C-contiguous.
-            if (type(g) is np.ndarray and g.dtype == dt and g.flags.c_contiguous
-                    and g.flags.writeable and sys.getrefcount(g) <= _STEALABLE
-                    and _owned(g.base, g)):
+            if (type(g) is np.ndarray and g.dtype == dt and sys.getrefcount(g) <= _STEALABLE
+                    and _writable_c(g.flags) and _owned(g.base, g)):
                 t._grad = Tensor._wrap(g)
             else:
                 t._grad = Tensor._wrap(np.array(g, dtype=dt, order="C"))
@@ -457,8 +460,10 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
         grads = gi = old = None     # hold no gradient past its hand-over (see accumulate)
         if not ready and deps:
             ready = _unstall(deps)
-    for n, g in pending.items():
-        # What is left are the leaves' sums, in the order their first gradient came.
+    for n in list(pending):
+        # What is left are the leaves' sums, in the order their first gradient came. Each
+        # leaves the dict before it is handed over, so an unshared sum can become .grad.
+        g = pending.pop(n)
         if n.hooks:
             g = _run_tensor_hooks(n.hooks, g)
         if captured and n in captured:

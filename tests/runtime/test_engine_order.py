@@ -10,6 +10,7 @@ against PyTorch on random graphs when torch is importable.
 from __future__ import annotations
 
 import random
+import weakref
 
 import numpy as np
 import pytest
@@ -162,3 +163,20 @@ def test_random_graphs_match_finite_differences(seed):
         return vals[-1] + sum(v.sum() * 0.0 for v in leaves)
 
     assert gradcheck(program, xs)
+
+
+def test_an_unshared_gradient_becomes_grad_without_a_copy():
+    # As PyTorch: the fresh array an adjoint returns is handed over as .grad, not copied.
+    w = sg.tensor(np.ones((3, 4)), requires_grad=True)
+    y = w * 2.0
+    made = []
+
+    def adjoint(g, out, *args):
+        r = g * 2.0
+        made.append(weakref.ref(r))
+        return r, None              # one gradient per edge: w, then the constant
+
+    y.grad_fn.fn = adjoint
+    y.backward(sg.ones(3, 4, dtype=sg.float64))
+    assert made[0]() is w.grad._data
+    assert w.grad.tolist() == [[2.0] * 4] * 3

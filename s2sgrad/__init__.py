@@ -14,6 +14,7 @@ from .runtime.dtypes import dtype  # noqa: F401
 from .runtime.factories import *  # noqa: F401,F403
 from .runtime.functions import *  # noqa: F401,F403
 from .runtime.functions import concat, concatenate  # noqa: F401
+from .runtime.functions_extra import *  # noqa: F401,F403
 from .runtime.grad_mode import (  # noqa: F401
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
     set_grad_enabled)

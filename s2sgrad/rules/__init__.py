@@ -5,6 +5,7 @@ from . import factories, linalg, nondiff, shape  # noqa: F401  (registration: co
 from . import helper_rules  # noqa: F401,E402  (registration: the helpers adjoints call)
 from . import helper_tangents  # noqa: F401,E402  (their forward rules; after helper_rules)
 from . import pymath  # noqa: F401,E402  (registration: math and builtins)
+from . import torch_extra  # noqa: F401,E402  (registration: more PyTorch primitives)
 from .registry import (RULES, Rule, alias, is_nondifferentiable, lookup, nondifferentiable,
                        resolve_alias, rule)
 

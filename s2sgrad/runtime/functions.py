@@ -92,8 +92,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     return Tensor._wrap(np.asarray(x)).flatten(start_dim, end_dim)._data
 
 
-def exp2(x):
-    return 2 ** x if isinstance(x, Tensor) else np.exp2(x)
+exp2 = _method("exp2", np.exp2)
 
 
 def rsub(x, other):

@@ -1142,3 +1142,4 @@ def _unique(self, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 T.unique = _unique
+from . import methods_extra  # noqa: F401,E402  (binds more Tensor methods)

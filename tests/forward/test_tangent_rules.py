@@ -27,7 +27,7 @@ from s2sgrad.compiler import tangent as _tangent  # noqa: F401  (registers helpe
 from s2sgrad.compiler.tangent_support import (as_input_kind, broadcast_tangent, own_tangent,
                                               zero_tangent)
 from s2sgrad.compiler.tangent_templates import instantiate_tangent
-from s2sgrad.rules import RULES, lookup, pymath, torchlike
+from s2sgrad.rules import RULES, lookup, pymath, torch_extra, torchlike
 from s2sgrad.rules import elementwise_helpers as eh
 from s2sgrad.rules import factories as fa
 from s2sgrad.rules import reduce_helpers as rh
@@ -147,6 +147,9 @@ EXTRA = [
     (torchlike.softmax, [_r(3, 4)], {"axis": 0}), (torchlike.log_softmax, [_r(3, 4)], {}),
     (torchlike.logsumexp, [_r(3, 4)], {"axis": 1}), (torchlike.logsumexp, [_r(3, 4)], {}),
     (torchlike.rsub, [_r(3), 2.0], {}), (torchlike.clamp, [_r(3, 4)], {"min": -1.0, "max": 1.0}),
+    (torch_extra.cum_extreme, [_r(4, 3)], {"axis": 0}),
+    (torch_extra.kth_dim, [_r(3, 4)], {"axis": 1, "k": 2}),
+    (torch_extra.var_mean, [_r(3, 4)], {"axis": 1}), (torch_extra.std_mean, [_r(3, 4)], {}),
     (torchlike.max_dim, [_r(3, 4)], {"axis": 1}), (torchlike.min_dim, [_r(3, 4)],
                                                    {"axis": 0, "keepdims": True}),
     (torchlike.amax, [_r(3, 4)], {"axis": 1}), (torchlike.amin, [_r(3, 4)], {}),

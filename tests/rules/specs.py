@@ -527,6 +527,47 @@ def _torchlike() -> list[Spec]:
         Spec(tl.masked_fill, ((3, 4), SCALAR), build=lambda r, fl: [fl[0], mask34, fl[1]]),
         Spec(tl.masked_fill, ((), ()), build=lambda r, fl: [fl[0], np.array(True), fl[1]]),
     ]
+    return s + _torch_extra()
+
+
+def _torch_extra() -> list[Spec]:
+    from s2sgrad.rules import torch_extra as te
+    s = []
+    s += variants(te.erfc, UNARY_SHAPES[1:], domain=(-2.5, 2.5))
+    s += variants(te.erfinv, UNARY_SHAPES[1:], domain=(-0.9, 0.9))
+    s += variants(te.logit, UNARY_SHAPES[1:], [{}, {"eps": 0.2}], domain=(0.25, 0.75))
+    s += variants(te.xlogy, [((3,), (3,)), ((3, 1), (4,)), ((2, 3), ())], domain=(POS, POS))
+    s += variants(te.nan_to_num, UNARY_SHAPES[1:])
+    s += variants(te.addmm, [((3,), (2, 4), (4, 3)), ((2,), (2, 3), (3,)),
+                             ((2, 3, 2), (2, 3, 4), (2, 4, 2))], [{}, {"beta": 0.5,
+                                                                      "alpha": 2.0}])
+    s += variants(te.addbmm, [((3, 2), (2, 3, 4), (2, 4, 2))], [{}, {"alpha": 0.5}])
+    s += variants(te.addcmul, [((2, 3), (3,), (2, 1)), ((), (), ())], [{}, {"value": 0.5}])
+    s += variants(te.addcdiv, [((2, 3), (3,), (2, 1))], [{}, {"value": 2.0}],
+                  domain=(UNIT, UNIT, POS))
+    s += variants(te.clamp_min, [((3,), (3,)), ((3, 1), (4,))])
+    s += variants(te.clamp_max, [((3,), (3,)), ((2, 3), ())])
+    s += variants(te.cross, [((2, 3), (2, 3)), ((4, 3), (1, 3))])
+    s += [Spec(te.cross, ((3, 2), (3, 2)), {"axis": 0})]
+    spread = lambda r, fl: [fl[0] + np.arange(fl[0].size).reshape(fl[0].shape) * 0.1]  # noqa
+    s += [Spec(te.logcumsumexp, ((4, 3),), build=tail(0)),
+          Spec(te.logcumsumexp, ((5,),), build=tail(-1))]
+    s += [Spec(te.kth_all, ((3, 4),), build=spread),
+          Spec(te.kth_all, ((5,),), {"nan": "ignore"}, build=spread)]
+    s += variants(te.diag_embed, [((3,),), ((2, 3),)], [{}, {"offset": 1}])
+    s += [Spec(te.diag_embed, ((2, 3),), {"offset": -1, "dim1": 0, "dim2": 2})]
+    s += [Spec(te.unfold, ((2, 5),), build=tail(1, 2, 1)),
+          Spec(te.unfold, ((5, 2),), build=tail(0, 2, 2), label="step")]
+    rows = np.array([0, 2, 0])
+    s += [Spec(te.index_add, ((3, 2), (3, 2)), {"alpha": 2.0},
+               build=lambda r, fl: [fl[0], 0, rows, fl[1]]),
+          Spec(te.index_copy, ((2, 3), (2, 2)), build=lambda r, fl: [fl[0], 1, np.array([2, 0]),
+                                                                     fl[1]]),
+          Spec(te.index_fill, ((2, 3),), build=tail(1, np.array([2]), -1)),
+          Spec(te.scatter_add_dim, ((2, 3), (1, 3)),
+               build=lambda r, fl: [fl[0], 0, np.array([[0, 1, 0]]), fl[1]]),
+          Spec(te.index_put_add, ((2, 3), (3,)),
+               build=lambda r, fl: [fl[0], (np.array([0, 0, 1]),), fl[1]])]
     return s
 
 

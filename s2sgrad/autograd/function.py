@@ -5,7 +5,10 @@ Takes: a subclass with static ``forward(ctx, *args)`` (or ``forward(*args)`` plu
 Gives: ``Cls.apply(*args)``, which runs ``forward`` without recording and ties its
 Tensor outputs to one graph node named ``<Cls>Backward``; the engine calls
 ``backward`` with one Tensor cotangent per output (zeros for unused ones) and
-expects one gradient per ``forward`` argument (None for non-Tensors).
+expects one gradient per ``forward`` argument (None for non-Tensors). An input
+``forward`` changed in place and marked with ``ctx.mark_dirty`` is bumped and takes
+the node as its history, as an in-place op does; after
+``ctx.set_materialize_grads(False)`` missing cotangents arrive as None, not zeros.
 Invariant: as in PyTorch, values saved with ``ctx.save_for_backward`` are version
 checked and freed after a backward without ``retain_graph``; a gradient of the wrong
 count or shape is an error, never silently reshaped (a broadcast one is summed).
@@ -37,6 +40,8 @@ class FunctionCtx:
         self._versions: tuple = ()
         self._node = None                # the recorded node: its release frees the saves
         self._non_differentiable: list = []
+        self._dirty: list = []
+        self.materialize_grads = True
 
     def save_for_backward(self, *tensors) -> None:
         for t in tensors:
@@ -63,13 +68,12 @@ class FunctionCtx:
         self._non_differentiable.extend(tensors)
 
     def mark_dirty(self, *tensors) -> None:
-        raise NotImplementedError("ctx.mark_dirty (an autograd.Function that modifies its "
-                                  "inputs in place) is not supported: return a new Tensor")
+        """``forward`` changed these inputs in place: they become its outputs' history."""
+        self._dirty.extend(tensors)
 
     def set_materialize_grads(self, value: bool) -> None:
-        if not value:
-            raise NotImplementedError("set_materialize_grads(False) is not supported: "
-                                      "backward always receives zero-filled gradients")
+        """With False, ``backward`` gets None (not zeros) for outputs that got no gradient."""
+        self.materialize_grads = bool(value)
 
 
 class _FunctionNode(Node):
@@ -129,10 +133,19 @@ class Function(metaclass=_FunctionMeta):
                 out = cls.forward(ctx, *args, **kwargs)
         multi = isinstance(out, tuple)
         outs = out if multi else (out,)
-        # An input returned as is comes back as a new Tensor sharing its data (and
-        # version counter), so the node's history does not overwrite the input's.
+        # An input marked dirty was changed in place: like an in-place op, it is bumped
+        # and (below) takes the node as its history. Any other input returned as is
+        # comes back as a new Tensor sharing its data (and version counter), so the
+        # node's history does not overwrite the input's.
+        dirty = {id(t) for t in ctx._dirty}
+        for t in ctx._dirty:
+            if t._requires_grad and t.grad_fn is None and grad_mode._state.enabled:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                   "in-place operation.")
+            t._vc[0] += 1
         ins = [a for a in args if isinstance(a, Tensor)]
-        outs = tuple(_alias(o) if any(o is a for a in ins) else o for o in outs)
+        outs = tuple(_alias(o) if id(o) not in dirty and any(o is a for a in ins) else o
+                     for o in outs)
         if not (grad_mode._state.enabled and any(ctx.needs_input_grad)):
             return outs if multi else outs[0]
         return _record(cls, ctx, args, outs, multi)
@@ -181,7 +194,7 @@ def _record(cls, ctx, args, outs, multi):
     def first_order(gs):
         # One array per output of the node; the user's backward sees Tensors.
         with grad_mode.no_grad():
-            grads = check(cls.backward(ctx, *_cotangents(gs, outs, live)))
+            grads = check(cls.backward(ctx, *_cotangents(gs, outs, ctx.materialize_grads)))
         res = []
         for k in where:
             g = grads[k]
@@ -203,10 +216,13 @@ def _record(cls, ctx, args, outs, multi):
     outputs = tuple(outs[i]._data for i in live)
     node_outs = apply_custom(name, first_order_live(first_order, live, outs), inputs,
                              outputs if len(live) > 1 else outputs[0],
-                             higher=None if once else higher_live(higher, live, outs),
+                             higher=None if once else higher_live(higher, live, outs,
+                                                                     ctx.materialize_grads),
                              cls=cls._backward_cls)
     node_outs = node_outs if isinstance(node_outs, tuple) else (node_outs,)
     node = ctx._node = node_outs[0].grad_fn   # saved values are checked when read
+    if not ctx.materialize_grads:
+        node.materialize = False
     result = list(outs)
     for i, t in zip(live, node_outs):
         o = outs[i]
@@ -227,13 +243,13 @@ def first_order_live(fn, live, outs):
     return run
 
 
-def higher_live(fn, live, outs):
+def higher_live(fn, live, outs, materialize=True):
     def run(gs):
         full = [None] * len(outs)
         for i, g in zip(live, gs):
             full[i] = g
-        return fn(tuple(_zeros_like_output(o) if g is None and isinstance(o, Tensor) else g
-                        for g, o in zip(full, outs)))
+        return fn(tuple(_zeros_like_output(o) if g is None and materialize
+                        and isinstance(o, Tensor) else g for g, o in zip(full, outs)))
     return run
 
 
@@ -241,13 +257,13 @@ def _zeros_like_output(o: Tensor) -> Tensor:
     return Tensor._wrap(np.zeros(o._data.shape, o._data.dtype))
 
 
-def _cotangents(gs, outs, live):
+def _cotangents(gs, outs, materialize=True):
     res = []
     for g, o in zip(gs, outs):
         if not isinstance(o, Tensor):
             res.append(None)
         elif g is None:
-            res.append(_zeros_like_output(o))
+            res.append(_zeros_like_output(o) if materialize else None)
         else:
             res.append(Tensor._wrap(np.asarray(g)))
     return res

@@ -75,6 +75,7 @@ class Node:
     tensor_hooks = None          # {output_nr: [hook, ...]} for non-leaf tensors
     retained = None              # {output_nr: weakref to tensor} (retain_grad)
     special = False              # set once any of the four above is: the engine looks here
+    materialize = True           # missing output gradients reach ``fn`` as zeros, not None
 
     def __init__(self, fn, args, kwargs, out, edges, saved, broadcast, n_outputs=1):
         self.fn = fn
@@ -416,7 +417,7 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
             if captured and n in captured:
                 for k, slot in captured[n].items():
                     slot[0] = g if n.n_outputs == 1 else g[k]
-            if n.n_outputs > 1:
+            if n.n_outputs > 1 and n.materialize:
                 g = [np.zeros(*m) if gi is None and m is not None else gi
                      for gi, m in zip(g, n.out_meta)]
             grads = n.apply(g)
@@ -524,7 +525,7 @@ def _run_graph(roots, grads, retain_graph, capture, accumulate) -> None:
             if captured and n in captured:
                 for k, slot in captured[n].items():
                     slot[0] = g if n.n_outputs == 1 else g[k]
-            if n.n_outputs > 1:
+            if n.n_outputs > 1 and n.materialize:
                 g = [Tensor._wrap(np.zeros(*m)) if gi is None and m is not None else gi
                      for gi, m in zip(g, n.out_meta)]
             outs = apply_node(n, g)

@@ -247,3 +247,85 @@ def test_learning_pytorch_with_examples_legendre_fit():
     ref_losses, ref_coeffs = _legendre_fit(real, Legendre)
     np.testing.assert_allclose(losses, ref_losses, rtol=1e-10)
     np.testing.assert_allclose(coeffs, ref_coeffs, rtol=1e-10, atol=1e-12)
+
+
+class AddOneInPlace(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        x.add_(1)
+        ctx.mark_dirty(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 1
+
+
+def test_mark_dirty_rebases_the_input_as_an_in_place_op_does():
+    a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = a * 2
+    v0 = b._version
+    c = AddOneInPlace.apply(b)
+    assert c is b
+    assert b._version - v0 == 2             # add_ and mark_dirty, as in PyTorch
+    assert type(b.grad_fn).__name__ == "AddOneInPlaceBackward"
+    assert type(b.grad_fn.next_functions[0][0]).__name__ == "MulBackward0"
+    (c * c).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), 2 * 2 * (2 * np.array([1.0, 2.0, 3.0]) + 1))
+
+
+def test_mark_dirty_on_a_leaf_that_requires_grad_is_refused():
+    a = torch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="^a leaf Variable that requires grad has been used "
+                                           "in an in-place operation.$"):
+        AddOneInPlace.apply(a)
+    d = torch.ones(3)
+    assert AddOneInPlace.apply(d) is d and d.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_mark_dirty_gradient_matches_finite_differences():
+    def f(x):
+        return AddOneInPlace.apply(x * 1.0).sin()
+    assert gradcheck(f, [torch.tensor(np.linspace(-1, 1, 5), requires_grad=True)])
+
+
+class TwoOutputs(torch.autograd.Function):
+    seen: list = []
+
+    @staticmethod
+    def forward(ctx, x, materialize):
+        ctx.set_materialize_grads(materialize)
+        return x * 2, x * 3
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        TwoOutputs.seen.append((g1, g2))
+        total = 0
+        if g1 is not None:
+            total = total + g1 * 2
+        if g2 is not None:
+            total = total + g2 * 3
+        return total, None
+
+
+@pytest.mark.parametrize("materialize", [True, False])
+def test_set_materialize_grads(materialize):
+    TwoOutputs.seen.clear()
+    x = torch.ones(2, requires_grad=True, dtype=torch.float64)
+    p, q = TwoOutputs.apply(x, materialize)
+    q.sum().backward()
+    g1, g2 = TwoOutputs.seen[0]
+    assert (g1 is None) == (not materialize)
+    if materialize:
+        assert g1.tolist() == [0.0, 0.0]
+    assert g2.tolist() == [1.0, 1.0]
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_set_materialize_grads_false_under_create_graph():
+    TwoOutputs.seen.clear()
+    x = torch.ones(2, requires_grad=True, dtype=torch.float64)
+    p, q = TwoOutputs.apply(x, False)
+    (g,) = torch.autograd.grad(q.sum(), x, create_graph=True)
+    assert TwoOutputs.seen[0][0] is None
+    assert g.tolist() == [3.0, 3.0]

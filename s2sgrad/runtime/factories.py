@@ -22,11 +22,13 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "ones", "zeros", "full", "empty"
 
 def _size(size) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(int(s) for s in size[0])
-    return tuple(int(s) for s in size)
+        size = size[0]
+    return tuple(map(int, size))
 
 
 def _dt(dtype, default=None):
+    if dtype is None and default is None:
+        return dtypes.get_default_dtype().np
     npdt = dtypes.to_numpy(dtype)
     return npdt if npdt is not None else (default or dtypes.get_default_dtype().np)
 

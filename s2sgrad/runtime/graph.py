@@ -74,7 +74,8 @@ class Node:
     prehooks = None
     tensor_hooks = None          # {output_nr: [hook, ...]} for non-leaf tensors
     retained = None              # {output_nr: weakref to tensor} (retain_grad)
-    special = False              # set once any of the four above is: the engine looks here
+    special = False              # set once any of the four above is, or for several outputs:
+    #                              the engine's plain path looks at this one flag
     materialize = True           # missing output gradients reach ``fn`` as zeros, not None
 
     def __init__(self, fn, args, kwargs, out, edges, saved, broadcast, n_outputs=1):
@@ -89,6 +90,8 @@ class Node:
         # so a second backward without retain_graph must fail.
         self.keeps = bool(saved) or type(out) is np.ndarray or np.ndarray in map(type, args)
         self.n_outputs = n_outputs
+        if n_outputs != 1:
+            self.special = True
         self.freed = False
         self.uses = 0
         for e in edges:
@@ -203,7 +206,7 @@ class Node:
         if self.keeps:
             self.freed = True
             self.args = ()
-            self.kwargs = {}
+            self.kwargs = _NO_KWARGS
             self.out = None
             self.saved = _RELEASED      # not empty: the engine's one test sends it to the check
 
@@ -211,6 +214,8 @@ class Node:
 # A released node's ``saved``: an entry that fails the version test, so the engine calls
 # ``check_saved``, which raises the second-backward error before reading any entry.
 _RELEASED = (([1], 0, None, None, None),)
+
+_NO_KWARGS: dict = {}          # a released node's (shared; never written)
 
 _CLASSES: dict[str, type] = {}
 
@@ -410,7 +415,7 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
             if not ready and deps:
                 ready = _unstall(deps)
             continue
-        if n.n_outputs != 1 or n.special or captured:
+        if n.special or captured:
             # The general path: several outputs, captured gradients or hooks.
             if n.tensor_hooks or n.retained:
                 g = _node_output_hooks(n, g)

@@ -366,6 +366,7 @@ def _make_node(rule, args, arrays, kwargs, out, res, needed, name, n_outputs=1):
         return _make_node_seq(p, rule, args, arrays, kwargs, out, res, needed, n_outputs)
     if n_outputs != 1:
         node.n_outputs = n_outputs
+        node.special = True             # the engine's general path handles several outputs
     return node
 
 

@@ -77,6 +77,7 @@ class Node:
     special = False              # set once any of the four above is, or for several outputs:
     #                              the engine's plain path looks at this one flag
     materialize = True           # missing output gradients reach ``fn`` as zeros, not None
+    listed = False               # ``fn`` takes a list of cotangents though there is one output
 
     def __init__(self, fn, args, kwargs, out, edges, saved, broadcast, n_outputs=1):
         self.fn = fn
@@ -162,7 +163,7 @@ class Node:
             raise RuntimeError(SECOND_BACKWARD)
         if self.prehooks:
             g = self._run_prehooks(g)
-        grads = self.fn(g, self.out, *self.args, **self.kwargs)
+        grads = self.fn([g] if self.listed else g, self.out, *self.args, **self.kwargs)
         edges = self.edges
         if len(edges) == 1:
             grads = (grads,) if type(grads) is not tuple and type(grads) is not list else grads

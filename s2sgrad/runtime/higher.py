@@ -393,11 +393,12 @@ def apply_node(n, g) -> list:
         raise NotImplementedError(
             f"{type(n).__name__} has no backward that runs on Tensors, so create_graph=True "
             "cannot differentiate through it")
+    gs = [g] if n.listed else g       # one output of a primal that returns a sequence
     if spec[0] == "custom":
-        grads = spec[1](tuple(g) if spec[2] else (g,))
+        grads = spec[1](tuple(gs) if spec[2] else (gs,))
     else:
         r, mask, layout = spec
-        grads = tensor_adjoint(r, mask)(g, _saved_out(n), *_saved_args(n, r, layout),
+        grads = tensor_adjoint(r, mask)(gs, _saved_out(n), *_saved_args(n, r, layout),
                                         **n.kwargs)
         if layout is not None:
             grads = _flat(grads, layout, len(r.wrt))

@@ -444,6 +444,9 @@ def _record_multi(primal, args, arrays, kwargs, outs, name):
     node = _make_node(rule, args, arrays, kwargs, outs, None, needed, name,
                       n_outputs=len(outs))
     node.out_meta = tuple(None if o is None else (o.shape, o.dtype) for o in outs)
+    if len(outs) == 1:
+        # A sequence of one (``unbind`` of a length-1 axis): the adjoint still takes a list.
+        node.listed = node.special = True
     for k, t in enumerate(wrapped):
         if t is not None and t._data.dtype.kind in "fc":
             t._requires_grad = True
@@ -563,6 +566,8 @@ def apply_custom(name: str, backward, inputs, outputs, higher=None, cls=None):
 
     node = (cls or node_class(name))(fn, (), {}, None, edges, [], False, len(outs))
     node.out_meta = tuple((o.shape, o.dtype) for o in outs)
+    if multi and len(outs) == 1:
+        node.listed = node.special = True
     node.keeps = True
     if higher is not None:
         fn.spec = ("custom", higher, multi)

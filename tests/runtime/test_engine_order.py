@@ -180,3 +180,32 @@ def test_an_unshared_gradient_becomes_grad_without_a_copy():
     y.backward(sg.ones(3, 4, dtype=sg.float64))
     assert made[0]() is w.grad._data
     assert w.grad.tolist() == [[2.0] * 4] * 3
+
+
+class _OneTuple(sg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return (x * 2,)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+@pytest.mark.parametrize("make, k", [
+    (lambda t: t.unbind(0)[0], 1.0),
+    (lambda t: t.split(1, dim=0)[0], 1.0),
+    (lambda t: t.chunk(1, dim=0)[0], 1.0),
+    (lambda t: _OneTuple.apply(t)[0], 2.0),
+], ids=["unbind", "split", "chunk", "function"])
+def test_a_sequence_of_one_output_gets_the_whole_gradient(make, k):
+    # A primal returning a one-element sequence (its values are k * x): its adjoint still
+    # gets a list, so the gradient is neither sliced into rows nor reshaped.
+    xv = np.arange(6.0).reshape(1, 2, 3) / 6
+    x = sg.tensor(xv, requires_grad=True)
+    (make(x) ** 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * k * k * xv)
+    assert gradcheck(lambda t: make(t).sin(), [sg.tensor(xv, requires_grad=True)])
+    (g,) = sg.autograd.grad(make(x).sin().sum(), x, create_graph=True)
+    (gg,) = sg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.numpy(), -k * k * np.sin(k * xv), rtol=1e-6)

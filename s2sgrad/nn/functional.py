@@ -540,3 +540,27 @@ for _f, _p in ((conv2d, R.conv2d), (avg_pool2d, R.avg_pool2d), (batch_norm, R.ba
                (relu, tl.relu), (sigmoid, tl.sigmoid), (tanh, np.tanh),
                (gelu, R.gelu), (softplus, R.softplus), (silu, R.silu)):
     alias(_f, _p)
+
+
+# The further activations, layers and losses live in their own modules (kept small); they
+# are part of this namespace, as in PyTorch.
+from . import _functional_act, _functional_layers, _functional_loss  # noqa: E402
+from ._functional_act import *  # noqa: E402,F401,F403
+from ._functional_layers import *  # noqa: E402,F401,F403
+from ._functional_loss import *  # noqa: E402,F401,F403
+
+__all__ += (_functional_act.__all__ + _functional_layers.__all__  # noqa: PLE0605
+            + _functional_loss.__all__)
+
+# Inside compiled code these are their array primitives too (same leading parameters).
+for _f, _p in ((_functional_act.hardtanh, R.hardtanh), (_functional_act.hardsigmoid,
+                                                          R.hardsigmoid),
+               (_functional_act.hardswish, R.hardswish), (_functional_act.selu, R.selu),
+               (_functional_act.celu, R.celu), (_functional_act.mish, R.mish),
+               (_functional_act.softshrink, R.softshrink),
+               (_functional_act.hardshrink, R.hardshrink),
+               (_functional_act.threshold, R.threshold), (_functional_act.logsigmoid,
+                                                          R.log_sigmoid),
+               (_functional_act.glu, R.glu),
+               (_functional_layers.conv_transpose2d, R.conv_transpose2d)):
+    alias(_f, _p)

@@ -10,6 +10,13 @@ in the one rule table, named like PyTorch's graph nodes (``ConvolutionBackward0`
 * ``loss``: ``nll_loss``, ``mse_loss``, ``bce_with_logits``, ``binary_cross_entropy``,
   ``smooth_l1_loss``, ``huber_loss``;
 * ``activation``: ``leaky_relu``, ``gelu``, ``silu``, ``elu``, ``softplus``;
+* ``activation_more``: ``hardtanh``, ``hardsigmoid``, ``hardswish``, ``mish``,
+  ``softshrink``, ``hardshrink``, ``threshold``, ``log_sigmoid``, ``glu``, ``selu``,
+  ``celu``, ``prelu``;
+* ``resample``: ``conv1d`` (conv2d over a unit height), ``conv_transpose2d`` (conv2d's
+  input gradient plus a bias), ``resample1d``/``resample2d`` (separable nearest/linear
+  interpolation);
+* ``loss_more``: ``soft_margin_loss``;
 * ``embedding``: ``embedding``;
 * ``linear``: ``addmm``;
 * ``geometry``: output sizes, padding, window views and scratch memory they share.
@@ -20,14 +27,19 @@ private kernels of its module for the work; the kernels other rule modules refer
 """
 from ..registry import nondifferentiable
 from .activation import elu, gelu, leaky_relu, silu, softplus
+from .activation_more import (celu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,
+                              log_sigmoid, mish, prelu, selu, softshrink, threshold)
 from .conv import conv2d
 from .embedding import embedding
 from .geometry import conv_output_size, pool_output_size
 from .linear import addmm
 from .loss import (bce_with_logits, binary_cross_entropy, huber_loss, mse_loss, nll_loss,
                    smooth_l1_loss)
+from .loss_more import soft_margin_loss
 from .norm import batch_norm, layer_norm
 from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from .resample import (conv1d, conv_transpose2d, conv_transpose_output_size, interp_matrix,
+                       resample1d, resample2d)
 
 # Adjoints and private kernels stay reachable here: the rules for the helpers adjoints
 # call (higher-order gradients) and the tests refer to them by these names.
@@ -51,6 +63,24 @@ __all__ = [
     "addmm",
     "avg_pool2d",
     "batch_norm",
+    "celu",
+    "conv1d",
+    "conv_transpose2d",
+    "conv_transpose_output_size",
+    "glu",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "interp_matrix",
+    "log_sigmoid",
+    "mish",
+    "prelu",
+    "resample1d",
+    "resample2d",
+    "selu",
+    "softshrink",
+    "threshold",
     "bce_with_logits",
     "binary_cross_entropy",
     "conv2d",
@@ -67,6 +97,7 @@ __all__ = [
     "pool_output_size",
     "silu",
     "smooth_l1_loss",
+    "soft_margin_loss",
     "softplus",
 ]
 

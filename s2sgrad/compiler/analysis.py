@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import gast
 
 from ..rules import is_nondifferentiable, lookup
+from .calls import Packed
 from .revolve import CheckpointedLoop
 
 __all__ = ["Activity", "analyse", "bind_rule_args", "classify", "walk_stmts"]
@@ -33,7 +34,7 @@ def classify(stmt) -> str:
         return "prim"
     if is_nondifferentiable(callee):
         return "nondiff"
-    if inspect.isfunction(callee) or isinstance(callee, CheckpointedLoop):
+    if inspect.isfunction(callee) or isinstance(callee, (CheckpointedLoop, Packed)):
         return "user"
     return "opaque"
 

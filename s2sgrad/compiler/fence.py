@@ -12,14 +12,12 @@ import gast
 from . import aliasing
 from .source import Source
 
-__all__ = ["check"]
+__all__ = ["binding_counts", "check"]
 
 # node type -> (what it is, what to do instead)
 _REJECT = {
-    gast.FunctionDef: ("a function defined inside the function", "define it at module level"),
     gast.AsyncFunctionDef: ("an async function", "use a plain def"),
     gast.ClassDef: ("a class defined inside the function", "define it at module level"),
-    gast.Lambda: ("a lambda", "define a function with def at module level"),
     gast.Yield: ("a generator (yield)", "return a list or a tuple instead"),
     gast.YieldFrom: ("a generator (yield from)", "return a list or a tuple instead"),
     gast.Await: ("await", "call a synchronous function"),
@@ -33,8 +31,6 @@ _REJECT = {
     gast.Starred: ("star-unpacking (*args)", "pass the arguments one by one"),
     gast.AsyncFor: ("async for", "use a plain for loop"),
     gast.AsyncWith: ("async with", "use a plain with"),
-    gast.Import: ("an import inside the function", "import at module level"),
-    gast.ImportFrom: ("an import inside the function", "import at module level"),
 }
 if hasattr(gast, "Match"):
     _REJECT[gast.Match] = ("a match statement", "use if/elif/else")
@@ -52,14 +48,83 @@ def _check_syntax(src: Source) -> None:
     if args.vararg is not None or args.kwarg is not None:
         raise src.error(f"function {fdef.name!r} takes *args or **kwargs", fdef,
                         "name every parameter")
+    _check_local_functions(src)
     for stmt in fdef.body:
         for node in gast.walk(stmt):
             hit = _REJECT.get(type(node))
             if hit is not None:
                 raise src.error(f"unsupported construct: {hit[0]}", node, hit[1])
-            if isinstance(node, (gast.For, gast.While)) and node.orelse:
-                raise src.error("unsupported construct: else clause on a loop", node,
-                                "use a flag variable set before break")
             if isinstance(node, gast.Call) and any(k.arg is None for k in node.keywords):
                 raise src.error("unsupported construct: **kwargs in a call", node,
                                 "pass the keyword arguments by name")
+
+
+def binding_counts(fdef) -> dict[str, int]:
+    """How many statements (or parameters) of ``fdef``, nested bodies included, bind a name."""
+    out: dict[str, int] = {}
+
+    def add(n):
+        out[n] = out.get(n, 0) + 1
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+            add(node.id)
+        elif isinstance(node, gast.FunctionDef) and node is not fdef:
+            add(node.name)
+        elif isinstance(node, (gast.Import, gast.ImportFrom)):
+            for a in node.names:
+                add(a.asname or a.name.split(".")[0])
+    return out
+
+
+def _check_local_functions(src: Source) -> None:
+    """Nested defs and lambdas are inlined where they are called, and imports bind names
+    like globals; each needs a name bound once, and a local function may only be called
+    (passed as a value, it would need a compiled object of its own)."""
+    fdef = src.fdef
+    counts = binding_counts(fdef)
+    callees = {id(n.func) for n in gast.walk(fdef) if isinstance(n, gast.Call)}
+    named: dict[str, object] = {}
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.FunctionDef) and node is not fdef:
+            what = "a function defined inside the function"
+            if node.decorator_list:
+                raise src.error(f"unsupported construct: {what}, decorated", node,
+                                "drop the decorator, or define it at module level")
+            if node.args.vararg is not None or node.args.kwarg is not None:
+                raise src.error(f"unsupported construct: {what}, taking *args or **kwargs",
+                                node, "name every parameter")
+            named[node.name] = node
+        elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Lambda):
+            if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+                named[node.targets[0].id] = node.value
+        elif isinstance(node, gast.Lambda):
+            a = node.args
+            if a.vararg is not None or a.kwarg is not None:
+                raise src.error("unsupported construct: a lambda taking *args or **kwargs",
+                                node, "name every parameter")
+        elif isinstance(node, (gast.Import, gast.ImportFrom)):
+            if isinstance(node, gast.ImportFrom) and node.level:
+                raise src.error("unsupported construct: a relative import inside the function",
+                                node, "import at module level")
+            for a in node.names:
+                name = a.asname or a.name.split(".")[0]
+                if counts.get(name, 0) > 1:
+                    raise src.error(f"unsupported construct: an import inside the function "
+                                    f"binding {name!r}, which is bound more than once", node,
+                                    "import at module level")
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Lambda) and not any(node is v for v in named.values()) \
+                and id(node) not in callees:
+            raise src.error("unsupported construct: a lambda used other than by calling it",
+                            node, "bind it to a name and call it, or define a function with "
+                                  "def at module level")
+    for name, node in named.items():
+        if counts.get(name, 0) > 1:
+            raise src.error(f"unsupported construct: a local function {name!r} bound more "
+                            f"than once", node, "give each function its own name")
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
+                node.id in named and id(node) not in callees:
+            raise src.error(f"unsupported construct: a function defined inside the function "
+                            f"({node.id!r}) used other than by calling it", node,
+                            "call it, or define it at module level")

@@ -30,13 +30,16 @@ from __future__ import annotations
 
 import builtins
 import copy
+import inspect
 from dataclasses import dataclass, field
 
 import gast
 import numpy as np
 
-from ..rules import pymath, torchlike
-from . import methods
+from ..rules import is_nondifferentiable, lookup, pymath, torchlike
+from . import calls, methods
+from .fence import binding_counts
+from .inline import Inliner
 from .nodes import assign, call, const, expr_stmt, if_, is_atom, load, store, tuple_
 from .resolve import MISSING, Resolver
 from .source import Source
@@ -61,6 +64,7 @@ class NormalForm:
     written: set[str] = field(default_factory=set)      # names written through x[i] = v
     stopped: set[str] = field(default_factory=set)      # names assigned under no_grad
     n_temps: int = 0
+    imports: dict = field(default_factory=dict)         # name -> module/function imported
 
 
 def _mark(stmt, op, line, **attrs):
@@ -78,8 +82,12 @@ class _Loop:
         self.cont = None
 
 
-class Normalizer:
+class Normalizer(Inliner):
+    mark = staticmethod(_mark)
+
     def __init__(self, src: Source, resolver: Resolver):
+        self.init_inliner()
+        self.binding_counts = binding_counts(src.fdef)
         self.src = src
         self.res = resolver
         self.n = 0
@@ -158,7 +166,13 @@ class Normalizer:
         method(s)
 
     def s_Assign(self, s):
+        if len(s.targets) == 1 and isinstance(s.value, gast.Lambda):
+            name = s.targets[0].id            # fence: a lambda is bound to a plain name
+            self.local_fns[name] = self.local_fn(name, s.value)
+            return
         if len(s.targets) == 1:
+            if isinstance(s.targets[0], gast.Name):
+                self.note_instance(s.targets[0].id, s.value)
             self.assign_to(s.targets[0], s.value)
             return
         a = self.atom(s.value)
@@ -248,6 +262,10 @@ class Normalizer:
                                                           ctx=gast.Load()), [a])),
                             "append", self.line, args=[load(lst), a]))
             return
+        if isinstance(v, gast.Call) and (isinstance(v.func, gast.Lambda) or (
+                isinstance(v.func, gast.Name) and v.func.id in self.local_fns)):
+            self.atom(v)      # inlined: its statements keep their own effects
+            return
         if isinstance(v, gast.Call):
             # Called for its effect (print, a logger): keep it in the forward sweep only.
             args = [self.atom(a) for a in v.args]
@@ -336,6 +354,7 @@ class Normalizer:
             self.loops.pop()
             inner = self.jumps.pop()
         self.jumps[-1] |= inner - {loop.brk, loop.cont}
+        loop.exits = sorted(inner - {loop.cont})
         if loop.cont is not None:
             body.insert(0, _mark(assign(loop.cont, const(False)), "const", self.line, args=[]))
         exits = sorted(inner - {loop.cont})
@@ -434,6 +453,22 @@ class Normalizer:
             self.emit(_mark(assign(loop.brk, const(False)), "const", line, args=[]))
         node = gast.For(target=store(i), iter=load(r), body=body, orelse=[], type_comment=None)
         self.emit(_mark(node, "for", line))
+        self.loop_else(loop, s)
+
+    def loop_else(self, loop: _Loop, s):
+        """The else body runs when the loop left by neither break nor return."""
+        if not s.orelse:
+            return
+        if not loop.exits:
+            self.stmts(s.orelse)
+            return
+        c = self.tmp("c")
+        test = load(loop.exits[0]) if len(loop.exits) == 1 else gast.BoolOp(
+            op=gast.Or(), values=[load(f) for f in loop.exits])
+        self.emit(_mark(assign(c, gast.UnaryOp(op=gast.Not(), operand=test)), "const",
+                        s.orelse[0].lineno, args=[load(f) for f in loop.exits]))
+        body = self.block(s.orelse)
+        self.emit(_mark(if_(c, body), "if", s.orelse[0].lineno))
 
     def dict_view(self, it):
         """(the dict atom, "keys"/"values"/"items") when ``it`` iterates a dict, else None:
@@ -485,6 +520,7 @@ class Normalizer:
             self.emit(_mark(assign(loop.brk, const(False)), "const", line, args=[]))
         node = gast.While(test=load(c), body=body, orelse=[])
         self.emit(_mark(node, "while", line))
+        self.loop_else(loop, s)
 
     # -- expressions -----------------------------------------------------------------------
     def atom(self, e):
@@ -635,7 +671,15 @@ class Normalizer:
     def call_into(self, t: str, e):
         line = self.line
         f = e.func
+        if isinstance(f, gast.Lambda):
+            self.inline_call(t, self.local_fn("<lambda>", f), e)
+            return
+        if isinstance(f, gast.Name) and f.id in self.local_fns:
+            self.inline_call(t, self.local_fns[f.id], e)
+            return
         obj = self.res.expr(f)
+        if obj is MISSING and isinstance(f, gast.Attribute) and self.method_call(t, e):
+            return
         if obj is MISSING and isinstance(f, gast.Attribute):
             recv = self.atom(f.value)
             args = [self.atom(a) for a in e.args]
@@ -655,8 +699,14 @@ class Normalizer:
         if obj is MISSING:
             raise self.err(f"cannot resolve the call to {_spell(f)!r}", e,
                            "call a module-level function, a NumPy function or a method")
+        if _user_instance(obj) and self.call_method(t, f, type(obj), "__call__", e):
+            return
         args = [self.atom(a) for a in e.args]
         kws = {k.arg: self.atom(k.value) for k in e.keywords}
+        self.call_of(t, obj, args, kws, f)
+
+    def call_of(self, t: str, obj, args: list, kws: dict, f=None):
+        """Emit ``t = obj(*args, **kws)`` (atoms) for a resolved callee."""
         prim = getattr(obj, "__s2sgrad_primitive__", None)
         if prim is not None:
             # A Tensor-level function (``s2sgrad.tanh``) names the NumPy primitive it wraps.
@@ -665,8 +715,29 @@ class Normalizer:
             # ``max(seq)``/``min(seq)``: the reduction, not the two-argument comparison.
             obj = _ONE_ARG_FORMS[obj]
             f = self.bind_name(obj)
-        self.emit(_mark(assign(t, call(f, args, kws)), "call", line, callee=obj, args=args,
-                        kwargs=kws))
+        elif _takes_star(obj):
+            # ``fn(a, *vs, **kw)``: the extra arguments travel as one tuple and one dict.
+            p = calls.packed(obj)
+            n = p.positional
+            if p.var:
+                kws[p.var] = self.pack(args[n:], gast.Tuple)
+                args = args[:n]
+            if p.kw:
+                known = set(p.__signature__.parameters) - {p.kw}
+                extra = {k: v for k, v in kws.items() if k not in known}
+                kws = {k: v for k, v in kws.items() if k in known}
+                d = self.tmp()
+                keys = [const(k) for k in extra]
+                vals = list(extra.values())
+                self.containers.add(d)
+                self.emit(_mark(assign(d, gast.Dict(keys=keys, values=vals)), "pack",
+                                self.line, args=vals, keys=keys))
+                kws[p.kw] = load(d)
+            obj, f = p, self.bind_name(p)
+        elif f is None or not isinstance(f, (gast.Name, gast.Attribute)):
+            f = self.bind_name(obj)
+        self.emit(_mark(assign(t, call(f, args, kws)), "call", self.line, callee=obj,
+                        args=args, kwargs=kws))
 
     def bind_name(self, obj) -> gast.AST:
         """A reference to ``obj`` in generated code (resolved later by ``reverse``)."""
@@ -676,6 +747,21 @@ class Normalizer:
 
 
 _ONE_ARG_FORMS = {builtins.max: pymath.max_of, builtins.min: pymath.min_of}
+
+
+def _takes_star(obj) -> bool:
+    """A user function (no rule) taking ``*args`` or ``**kwargs``."""
+    if not inspect.isfunction(obj) or lookup(obj) is not None or is_nondifferentiable(obj):
+        return False
+    code = obj.__code__
+    return bool(code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS))
+
+
+def _user_instance(obj) -> bool:
+    """An object called like a function that is neither a function, a class nor a module."""
+    return obj is not MISSING and callable(obj) and not (
+        inspect.isroutine(obj) or isinstance(obj, type) or inspect.ismodule(obj)
+        or hasattr(obj, "__s2sgrad_primitive__")) and lookup(obj) is None
 
 
 def _names(e) -> set:
@@ -727,9 +813,11 @@ def local_names(fdef) -> set[str]:
     return out
 
 
-def normalize(src: Source, resolver: Resolver) -> NormalForm:
+def normalize(src: Source, resolver: Resolver, containers=()) -> NormalForm:
+    """``containers``: parameters known to hold a tuple, list or dict (packed ``*args``)."""
     fdef = src.fdef
     nz = Normalizer(src, resolver)
+    nz.containers.update(containers)
     body = list(fdef.body)
     if not body or not isinstance(body[-1], gast.Return):
         body.append(gast.Return(value=const(None)))
@@ -762,7 +850,8 @@ def normalize(src: Source, resolver: Resolver) -> NormalForm:
         stmts = main + nz.out
     _propagate_containers(stmts, nz.containers)
     _refuse_argument_writes(src, stmts, params)
-    return NormalForm(fdef.name, params, stmts, nz.containers, nz.written, nz.stopped, nz.n)
+    return NormalForm(fdef.name, params, stmts, nz.containers, nz.written, nz.stopped, nz.n,
+                      nz.imports)
 
 
 def _propagate_containers(body, containers: set) -> None:

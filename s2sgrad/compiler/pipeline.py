@@ -32,10 +32,12 @@ import gast
 
 from . import analysis, codegen, fence, normalize, optimize, support
 from ..rules.helpers import expand_reduced
+from .calls import Packed, unpack_source
 from .checkpoint import extract
 from .emit import to_source
 from .errors import TransformError
 from .forward import Forward, instrument, pushes
+from .inline import bind_imports
 from .names import Namer
 from .nodes import assign, attr, call, const, load, store, tuple_
 from .resolve import Guards, Resolver
@@ -82,15 +84,16 @@ def compile_function(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> C
     if isinstance(fn, CheckpointedLoop):
         c = _CACHE[key] = fn.compile(mask)
         return c
-    if fn in _ACTIVE:
-        src = parse_function(fn)
-        raise src.error(f"recursion: {fn.__name__!r} calls itself", src.fdef,
+    base = fn.fn if isinstance(fn, Packed) else fn
+    if base in _ACTIVE:
+        src = parse_function(base)
+        raise src.error(f"recursion: {base.__name__!r} calls itself", src.fdef,
                         "write the recursion as a loop")
-    _ACTIVE.append(fn)
+    _ACTIVE.append(base)
     try:
         c = _compile(fn, mask, checkpoint)
     finally:
-        _ACTIVE.remove(fn)
+        _ACTIVE.remove(base)
     _CACHE[key] = c
     return c
 
@@ -100,13 +103,21 @@ def _all_names(fdef) -> set[str]:
 
 
 def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
-    src = parse_function(fn)                                          # parse
+    packed_params: set = set()
+    if isinstance(fn, Packed):
+        # ``*args``/``**kwargs`` of a callee arrive as one tuple and one dict.
+        src = parse_function(fn.fn)                                   # parse
+        packed_params = unpack_source(src.fdef, fn)
+        fn = fn.fn
+    else:
+        src = parse_function(fn)                                      # parse
     fence.check(src)                                                  # fence
     locals_ = normalize.local_names(src.fdef)
     resolver = Resolver(fn, locals_)                                  # resolve
+    bind_imports(src, resolver)
     extract(src, resolver, checkpoint)                                # checkpoint
     locals_ = resolver.locals
-    nf = normalize.normalize(src, resolver)                           # normalize
+    nf = normalize.normalize(src, resolver, packed_params)            # normalize
     params = nf.params
     diff = [p for p, m in zip(params, mask) if m]
     # Temporaries of normalize and of the namer share one counter, so they never clash.
@@ -121,6 +132,8 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
             guards.cells.append((cell, cell.cell_contents))
         except ValueError:
             pass
+    for name, obj in nf.imports.items():
+        namer.bindings[name] = obj      # an import inside the function binds like a global
     namer.n = nf.n_temps
     body = instrument(nf.body, namer)                                 # instrument
     act = analysis.analyse(nf.__class__(nf.name, params, body), diff)  # analyse
@@ -134,7 +147,8 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
         target = _store_names(s)[0]
         bound = analysis.bind_user_args(callee, s)
         sub_params = list(inspect.signature(callee).parameters)
-        cmask = tuple(analysis._name(bound.get(p)) in act.active for p in sub_params)
+        cmask = tuple(any(n in act.active for n in analysis.operand_names(bound.get(p)))
+                      for p in sub_params)
         if diff and act.is_active(load(target)) and any(cmask):
             sub = compile_function(callee, cmask)
             guards.extend(sub.guards)

@@ -35,6 +35,7 @@ import gast
 from ..rules import helper_tangents  # noqa: F401  (forward rules of the adjoints' helpers)
 from ..rules import lookup
 from . import analysis, codegen, fence, normalize
+from .inline import bind_imports
 from .analysis import bind_rule_args, bind_user_args
 from .emit import to_source
 from .forward import Binder
@@ -96,6 +97,7 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> TangentCompiled:
     _reversed_as_slices(src.fdef, fn)
     locals_ = normalize.local_names(src.fdef)
     resolver = Resolver(fn, locals_)
+    bind_imports(src, resolver)
     nf = normalize.normalize(src, resolver)
     params = nf.params
     tan_param, k = TANGENTS_KW, 1
@@ -109,6 +111,7 @@ def _compile(fn: Callable, mask: tuple[bool, ...]) -> TangentCompiled:
     used = {n.id for n in gast.walk(src.fdef) if isinstance(n, gast.Name)} | set(params)
     namer = Namer(used, fn.__globals__, locals_)
     namer.n = nf.n_temps
+    namer.bindings.update(nf.imports)   # imports inside the function bind like globals
     guards = Guards()
     guards.extend(resolver.guards)
     for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):

@@ -27,7 +27,11 @@ def global_write(x):
 
 
 def nonlocal_write(x):
+    k = 1.0
+
     def inner():
+        nonlocal k
+        k = 2.0
         return x
     return inner()
 
@@ -39,8 +43,8 @@ def class_inside(x):
 
 
 def lambda_inside(x):
-    f = lambda v: v * 2  # noqa: E731  (the refused construct under test)
-    return f(x)
+    fs = (lambda v: v * 2,)  # a lambda as a value (one bound to a name and called works)
+    return fs[0](x)
 
 
 def comprehension(x):
@@ -68,21 +72,13 @@ def delete(x):
 
 
 def import_inside(x):
-    import math
-    return x * math.pi
+    from math import pi  # a value, not a module or function (import math works)
+    return x * pi
 
 
 def with_other(x):
     with open("f"):
         pass
-    return x
-
-
-def loop_else(x):
-    for _ in range(3):
-        x = x * 2
-    else:  # noqa: PLW0120  (the refused construct under test)
-        x = x + 1
     return x
 
 
@@ -107,10 +103,10 @@ def attribute_write(x):
 
 CASES = [
     (gen, "generator"), (trying, "try"), (global_write, "global"),
-    (nonlocal_write, "function defined inside"), (class_inside, "class defined inside"),
+    (nonlocal_write, "nonlocal"), (class_inside, "class defined inside"),
     (lambda_inside, "lambda"), (comprehension, "set comprehension"), (star_args, r"\*args"),
     (star_call, "star-unpacking"), (walrus, ":="), (delete, "del"),
-    (import_inside, "import"), (with_other, "with statement"), (loop_else, "else clause"),
+    (import_inside, "import"), (with_other, "with statement"),
     (recursive, "recursion"), (unknown_call, "no gradient rule"),
     (unknown_method, "conj_weird"), (attribute_write, "attributes cannot be written"),
 ]

@@ -36,6 +36,12 @@ def programs(draw):
         form = draw(st.sampled_from(BINARY))
         return form.format(expr(depth + 1), draw(st.sampled_from(names)))
 
+    def loop_else(indent, depth, in_loop):
+        # Runs when the loop ends without break; a break in it leaves the enclosing loop.
+        if draw(st.booleans()):
+            lines.append("    " * indent + "else:")
+            stmt(indent + 1, depth + 1, in_loop)
+
     def stmt(indent, depth, in_loop):
         pad = "    " * indent
         kind = draw(st.sampled_from(["assign", "assign", "if", "for", "while", "list"]
@@ -58,6 +64,7 @@ def programs(draw):
             lines.append(f"{pad}for i{depth} in range({draw(st.integers(0, 3))}):")
             stmt(indent + 1, depth + 1, True)
             stmt(indent + 1, depth + 1, True)
+            loop_else(indent, depth, in_loop)
         elif kind == "while":
             c = f"k{depth}"
             lines.append(f"{pad}{c} = 0")
@@ -65,6 +72,7 @@ def programs(draw):
                          f" < 20:")
             lines.append(f"{pad}    {c} = {c} + 1")
             stmt(indent + 1, depth + 1, True)
+            loop_else(indent, depth, in_loop)
         elif kind == "list":
             a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
             lines.append(f"{pad}lst = [{a}, {b}]")

@@ -10,11 +10,9 @@ with the state ``step`` (0-d), ``square_avg`` and ``acc_delta``.
 """
 from __future__ import annotations
 
-import numpy as np
 
-from ..runtime.tensor import Tensor
 from . import fused as _fused
-from ._checks import check_lr, check_nonneg, scalar
+from ._checks import check_lr, check_nonneg
 from .fused import addcmul_, axpy
 from .optimizer import Optimizer
 
@@ -42,12 +40,7 @@ class Adadelta(Optimizer):
             x = p._data
             g = p.grad._data
             one = x.dtype.type
-            state = self.state[p]
-            if not state:
-                state["step"] = scalar(0.0)
-                state["square_avg"] = Tensor._wrap(np.zeros_like(x))
-                state["acc_delta"] = Tensor._wrap(np.zeros_like(x))
-            state["step"]._data += 1
+            state = self._counted_state(p, ("square_avg", "acc_delta"))
             g = -g if maximize else g
             if wd != 0:
                 g = axpy(g, wd, x)

@@ -21,6 +21,10 @@ from .optimizer import Optimizer
 __all__ = ["Adam", "AdamW"]
 
 
+_ADAM = ("exp_avg", "exp_avg_sq")
+_ADAM_AMSGRAD = _ADAM + ("max_exp_avg_sq",)
+
+
 class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
@@ -54,14 +58,7 @@ class Adam(Optimizer):
             g = p.grad._data
             g = -g if maximize else g
             one = x.dtype.type
-            state = self.state[p]
-            if not state:
-                state["step"] = Tensor._wrap(np.array(0.0, np.float32))
-                state["exp_avg"] = Tensor._wrap(np.zeros_like(x))
-                state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(x))
-                if amsgrad:
-                    state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(x))
-            state["step"]._data += 1
+            state = self._counted_state(p, _ADAM_AMSGRAD if amsgrad else _ADAM)
             if wd != 0:
                 if decoupled:
                     x *= one(1 - lr * wd)                       # param.mul_(1 - lr * wd)

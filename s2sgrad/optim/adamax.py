@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime.tensor import Tensor
-from ._checks import check_betas, check_lr, check_nonneg, scalar
+from ._checks import check_betas, check_lr, check_nonneg
 from .fused import addcdiv, axpy, lerp_
 from .optimizer import Optimizer
 
@@ -42,12 +41,7 @@ class Adamax(Optimizer):
             g = p.grad._data
             g = -g if maximize else g
             one = x.dtype.type
-            state = self.state[p]
-            if not state:
-                state["step"] = scalar(0.0)
-                state["exp_avg"] = Tensor._wrap(np.zeros_like(x))
-                state["exp_inf"] = Tensor._wrap(np.zeros_like(x))
-            state["step"]._data += 1
+            state = self._counted_state(p, ("exp_avg", "exp_inf"))
             if wd != 0:
                 g = axpy(g, wd, x)                              # grad.add(p, alpha=wd)
             m, u = state["exp_avg"]._data, state["exp_inf"]._data

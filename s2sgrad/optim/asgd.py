@@ -12,10 +12,8 @@ their dtype, as PyTorch reads it) and ``ax``, the running average of the paramet
 """
 from __future__ import annotations
 
-import numpy as np
 
-from ..runtime.tensor import Tensor
-from ._checks import check_lr, check_nonneg, scalar
+from ._checks import check_lr, check_nonneg
 from .fused import axpy
 from .optimizer import Optimizer
 
@@ -42,13 +40,7 @@ class ASGD(Optimizer):
             g = p.grad._data
             g = -g if maximize else g
             one = x.dtype.type
-            state = self.state[p]
-            if not state:
-                state["step"] = scalar(0.0)
-                state["eta"] = scalar(lr)
-                state["mu"] = scalar(1.0)
-                state["ax"] = Tensor._wrap(np.zeros_like(x))
-            state["step"]._data += 1
+            state = self._counted_state(p, ("ax",), (("eta", lr), ("mu", 1.0)))
             if wd != 0:
                 g = axpy(g, wd, x)
             eta = float(state["eta"]._data)

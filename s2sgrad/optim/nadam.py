@@ -12,11 +12,9 @@ state holds ``step`` and ``mu_product`` (0-d), ``exp_avg`` and ``exp_avg_sq``. W
 """
 from __future__ import annotations
 
-import numpy as np
 
-from ..runtime.tensor import Tensor
 from . import fused as _fused
-from ._checks import check_betas, check_lr, check_nonneg, scalar
+from ._checks import check_betas, check_lr, check_nonneg
 from .fused import addcdiv, addcmul_, axpy, lerp_
 from .optimizer import Optimizer
 
@@ -50,13 +48,7 @@ class NAdam(Optimizer):
             g = p.grad._data
             g = -g if maximize else g
             one = x.dtype.type
-            state = self.state[p]
-            if not state:
-                state["step"] = scalar(0.0)
-                state["mu_product"] = scalar(1.0)
-                state["exp_avg"] = Tensor._wrap(np.zeros_like(x))
-                state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(x))
-            state["step"]._data += 1
+            state = self._counted_state(p, ("exp_avg", "exp_avg_sq"), (("mu_product", 1.0),))
             step = float(state["step"]._data)
             bias_correction2 = 1 - beta2 ** step
             if wd != 0:

@@ -20,6 +20,7 @@ import numpy as np
 from ..runtime import grad_mode
 from ..nn.parameter import zero_grads
 from ..runtime.tensor import Tensor
+from ._checks import scalar
 from .fused import axpy, blocks
 
 __all__ = ["Optimizer", "axpy", "blocks", "required"]
@@ -110,6 +111,21 @@ class Optimizer:
 
     def _update(self, group: dict[str, Any], params: list[Tensor]) -> None:
         raise NotImplementedError
+
+    def _counted_state(self, p: Tensor, buffers=(), scalars=()) -> dict:
+        """``p``'s state with its ``step`` counted once more. Made on first use, in
+        PyTorch's key order: ``step``, a scalar per ``(name, value)`` in ``scalars`` and
+        a zero array like ``p`` per name in ``buffers`` (scalars in the default dtype's
+        precision, as PyTorch's are)."""
+        state = self.state[p]
+        if not state:
+            state["step"] = scalar(0.0)
+            for name, value in scalars:
+                state[name] = scalar(value)
+            for name in buffers:
+                state[name] = Tensor._wrap(np.zeros_like(p._data))
+        state["step"]._data += 1
+        return state
 
     @staticmethod
     def _write(p: Tensor, new: np.ndarray) -> None:

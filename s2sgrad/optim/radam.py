@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime.tensor import Tensor
 from . import fused as _fused
-from ._checks import check_betas, check_lr, check_nonneg, scalar
+from ._checks import check_betas, check_lr, check_nonneg
 from .fused import addcmul_, axpy, lerp_
 from .optimizer import Optimizer
 
@@ -47,12 +46,7 @@ class RAdam(Optimizer):
             g = p.grad._data
             g = -g if maximize else g
             one = x.dtype.type
-            state = self.state[p]
-            if not state:
-                state["step"] = scalar(0.0)
-                state["exp_avg"] = Tensor._wrap(np.zeros_like(x))
-                state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(x))
-            state["step"]._data += 1
+            state = self._counted_state(p, ("exp_avg", "exp_avg_sq"))
             step = float(state["step"]._data)
             if wd != 0:
                 if decoupled:

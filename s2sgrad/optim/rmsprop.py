@@ -12,7 +12,6 @@ float64 alike, except the square root: ``fused.sqrt``, IEEE's unless substituted
 """
 from __future__ import annotations
 
-import numpy as np
 
 from ..runtime.tensor import Tensor
 from . import fused as _fused
@@ -53,15 +52,9 @@ class RMSprop(Optimizer):
             x = p._data
             g = p.grad._data
             g = -g if maximize else g
-            state = self.state[p]
-            if not state:
-                state["step"] = Tensor._wrap(np.array(0.0, np.float32))
-                state["square_avg"] = Tensor._wrap(np.zeros_like(x))
-                if momentum > 0:
-                    state["momentum_buffer"] = Tensor._wrap(np.zeros_like(x))
-                if centered:
-                    state["grad_avg"] = Tensor._wrap(np.zeros_like(x))
-            state["step"]._data += 1
+            state = self._counted_state(p, ("square_avg",)
+                                        + (("momentum_buffer",) if momentum > 0 else ())
+                                        + (("grad_avg",) if centered else ()))
             if wd != 0:
                 g = axpy(g, wd, x)                              # grad.add(p, alpha=wd)
             one = x.dtype.type

@@ -7,7 +7,8 @@ compiler sees a fixed parameter list), and ``method_function``, the plain functi
 ``obj.name`` runs, with ``check_method`` to verify at run time that it still is.
 Invariant: a packed call computes exactly what the original call computes
 (``Packed.__call__`` unpacks again), and a method is only called through its class
-when the instance cannot hide it (checked on every call).
+when the instance cannot hide it (checked on every call). ``spec_of`` gives the classes of
+user-class arguments a compilation is specialised on.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from typing import Any
 
 import gast
 
-__all__ = ["Packed", "check_method", "method_function", "packed", "unpack_source"]
+__all__ = ["Packed", "check_method", "method_function", "packed", "spec_of", "unpack_source",
+           "user_class"]
 
 _POS = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
@@ -109,3 +111,23 @@ def check_method(obj, cls: type, name: str) -> None:
     if type(obj) is not cls or name in getattr(obj, "__dict__", ()):
         raise TypeError(f"{name!r} of {obj!r} is not {cls.__qualname__}.{name}, for which "
                         "this code was compiled; s2sgrad compiles methods per class")
+
+
+_USER: dict = {}
+
+
+def user_class(cls: type) -> bool:
+    """A plain class of user code: compilations specialise on it (not NumPy's, s2sgrad's,
+    whose methods are primitives or hold parameters, nor a builtin)."""
+    hit = _USER.get(cls)
+    if hit is None:
+        hit = _USER[cls] = type(cls) is type and cls.__module__ != "builtins" and not any(
+            (k.__module__ or "").split(".")[0] in ("numpy", "s2sgrad") for k in cls.__mro__)
+    return hit
+
+
+def spec_of(args) -> tuple | None:
+    """The classes of the arguments that are instances of user classes (None elsewhere), or
+    None when there is none: part of a compilation's cache key, so a new class recompiles."""
+    spec = tuple(type(a) if user_class(type(a)) else None for a in args)
+    return spec if any(c is not None for c in spec) else None

@@ -3,7 +3,8 @@
 Takes: the statements ``fence`` lets through for them: a nested ``def`` or a lambda
 bound to a name (or called where it stands), ``import``/``from .. import`` of modules
 and functions, and ``obj.method(..)`` on a global, closure or locally constructed
-instance of a user class. Gives: plain three-address statements: a local function is
+instance of a user class (or of an argument's class the compilation is specialised on).
+Gives: plain three-address statements: a local function is
 *inlined* at each call (its parameters and locals renamed to fresh temporaries, its
 early returns lowered to a flag like the function's own), an import binds its names
 like globals, a method call is a call of the class's function with the instance first.
@@ -112,6 +113,9 @@ class Inliner:
         self.inlining: list[str] = []
         self.imports: dict[str, object] = {}
         self.instances: dict[str, type] = {}
+        # Parameters whose class the compilation is specialised on (``compile_function``'s
+        # ``spec``): a method of such an argument is a call of its class's function.
+        self.param_classes: dict[str, type] = {}
 
     # -- definitions -------------------------------------------------------------------------
     def frozen(self, e):
@@ -233,6 +237,9 @@ class Inliner:
         """The class of a global/closure instance, or of a local bound once to ``C(...)``."""
         if isinstance(recv, gast.Name) and recv.id in self.instances:
             return self.instances[recv.id]
+        if isinstance(recv, gast.Name) and recv.id in self.param_classes and \
+                self.binding_counts.get(recv.id, 0) == 1:
+            return self.param_classes[recv.id]
         obj = self.res.expr(recv)
         if obj is MISSING or inspect.ismodule(obj) or isinstance(obj, type) or \
                 inspect.isroutine(obj):
@@ -272,6 +279,8 @@ class Inliner:
             if got is not MISSING:
                 break
         self.call_of(t, fn, ([recv] if takes_self else []) + args, kws)
+        if takes_self:
+            self.out[-1].recv_class = cls     # the callee is compiled for this class
         return True
 
 

@@ -37,7 +37,7 @@ import gast
 import numpy as np
 
 from ..rules import is_nondifferentiable, lookup, pymath, torchlike
-from . import calls, methods
+from . import calls, captures, methods
 from .fence import binding_counts
 from .inline import Inliner
 from .nodes import assign, call, const, expr_stmt, if_, is_atom, load, store, tuple_
@@ -65,6 +65,7 @@ class NormalForm:
     stopped: set[str] = field(default_factory=set)      # names assigned under no_grad
     n_temps: int = 0
     imports: dict = field(default_factory=dict)         # name -> module/function imported
+    classes: dict = field(default_factory=dict)         # name -> the user class it holds
 
 
 def _mark(stmt, op, line, **attrs):
@@ -624,10 +625,18 @@ class Normalizer(Inliner):
                 a = self.atom(e.value)
                 self.emit(_mark(assign(t, call(self.bind_name(fn), [a])), "call", line,
                                 callee=fn, args=[a], kwargs={}))
-            else:
+            elif e.attr in captures.METADATA:
                 a = self.atom(e.value)
                 node = gast.Attribute(value=a, attr=e.attr, ctx=gast.Load())
                 self.emit(_mark(assign(t, node), "const", line, args=[a]))
+            else:
+                # Read through ``attribute``: a Tensor there is an array, or refused when it
+                # requires grad; ``captures`` turns reads of known objects into inputs.
+                a = self.atom(e.value)
+                node = call(self.bind_name(captures.attribute),
+                            [a, const(e.attr), const(self.src.filename), const(line)])
+                self.emit(_mark(assign(t, node), "const", line, args=[a],
+                                attr_of=(a, e.attr)))
         elif isinstance(e, (gast.ListComp, gast.GeneratorExp)):
             self.comprehension(t, e)
         elif isinstance(e, (gast.JoinedStr, gast.Set)):
@@ -772,8 +781,10 @@ def _is_static_atom(e, res: Resolver) -> bool:
     """``np.pi``-like: an attribute chain on a module, read live like a global."""
     if isinstance(e, gast.Attribute):
         base = res.expr(e.value)
-        return base is not MISSING and type(base).__name__ == "module" and not callable(
-            getattr(base, e.attr, None))
+        if base is MISSING or type(base).__name__ != "module":
+            return False
+        value = getattr(base, e.attr, None)
+        return not callable(value) and not captures.is_tensor(value)
     return False
 
 
@@ -813,11 +824,13 @@ def local_names(fdef) -> set[str]:
     return out
 
 
-def normalize(src: Source, resolver: Resolver, containers=()) -> NormalForm:
-    """``containers``: parameters known to hold a tuple, list or dict (packed ``*args``)."""
+def normalize(src: Source, resolver: Resolver, containers=(), classes=None) -> NormalForm:
+    """``containers``: parameters known to hold a tuple, list or dict (packed ``*args``);
+    ``classes``: parameter -> the user class its argument has (methods are resolved)."""
     fdef = src.fdef
     nz = Normalizer(src, resolver)
     nz.containers.update(containers)
+    nz.param_classes.update(classes or {})
     body = list(fdef.body)
     if not body or not isinstance(body[-1], gast.Return):
         body.append(gast.Return(value=const(None)))
@@ -850,8 +863,10 @@ def normalize(src: Source, resolver: Resolver, containers=()) -> NormalForm:
         stmts = main + nz.out
     _propagate_containers(stmts, nz.containers)
     _refuse_argument_writes(src, stmts, params)
+    classes = {**{p: c for p, c in nz.param_classes.items() if nz.binding_counts.get(p) == 1},
+               **nz.instances}
     return NormalForm(fdef.name, params, stmts, nz.containers, nz.written, nz.stopped, nz.n,
-                      nz.imports)
+                      nz.imports, classes)
 
 
 def _propagate_containers(body, containers: set) -> None:

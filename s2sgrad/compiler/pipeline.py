@@ -11,6 +11,7 @@ per differentiated parameter, None for none), the generated ``source`` and the
     resolve    resolve.Resolver          names -> objects (+ guards)
     checkpoint checkpoint.extract        marked loops -> calls of CheckpointedLoop
     normalize  normalize.normalize       three-address form, structured control
+    captures   captures.capture          Tensors read from outside -> hidden inputs
     instrument forward.instrument        trip counters for loops
     analyse    analysis.analyse          activity, overwrites
     reverse    reverse.Reverser          adjoint sweep, reads -> ``needed``
@@ -19,18 +20,20 @@ per differentiated parameter, None for none), the generated ``source`` and the
     emit       emit.to_source            text
     codegen    codegen.compile_functions live functions with a linecache entry
 
-Invariant: results are cached per (function, mask) and reused only while the
-guards hold, so a redefined callee is never run from a stale compilation.
+Invariant: results are cached per (function, mask, options, classes of user-object
+arguments) and reused only while the guards hold, so a redefined callee, a rebound
+global or a new argument class is never run from a stale compilation.
 """
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass
 
 import gast
 
-from . import analysis, codegen, fence, normalize, optimize, support
+from . import analysis, captures, codegen, fence, normalize, optimize, support
 from ..rules.helpers import expand_reduced
 from .calls import Packed, unpack_source
 from .checkpoint import extract
@@ -61,6 +64,9 @@ class Compiled:
     # The adjoint undoes writes (x[i] = v, xs.append) in the tape's own arrays, so a
     # tape can be reversed once; a second reversal must start from a fresh forward sweep.
     consumes_tape: bool = False
+    # Tensors read from outside, hidden keyword-only parameters after ``params``' own
+    # (``hidden=True`` only); ``api`` passes their arrays and differentiates them.
+    captures: list = dataclasses.field(default_factory=list)
 
 
 _CACHE: dict[tuple, Compiled] = {}
@@ -71,13 +77,18 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def compile_function(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
+def compile_function(fn: Callable, mask: tuple[bool, ...], checkpoint=None, hidden=False,
+                     spec: tuple | None = None) -> Compiled:
     """The compiled form of ``fn`` differentiated where ``mask`` is True (cached).
 
     ``checkpoint`` (True or a snapshot budget) checkpoints every outermost loop of ``fn``.
+    ``hidden``: Tensors ``fn`` reads from outside become hidden parameters (the API's
+    own function; ``mask`` may cover them after ``fn``'s parameters), else constants.
+    ``spec``: per parameter, the user class its argument has (or None): methods of it
+    are compiled, and another class is another compilation.
     """
     # True == 1 as a dict key, so the option is keyed by its spelling.
-    key = (fn, mask) if checkpoint is None else (fn, mask, repr(checkpoint))
+    key = (fn, mask, None if checkpoint is None else repr(checkpoint), hidden, spec)
     hit = _CACHE.get(key)
     if hit is not None and hit.guards.hold():
         return hit
@@ -91,7 +102,7 @@ def compile_function(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> C
                         "write the recursion as a loop")
     _ACTIVE.append(base)
     try:
-        c = _compile(fn, mask, checkpoint)
+        c = _compile(fn, mask, checkpoint, hidden, spec)
     finally:
         _ACTIVE.remove(base)
     _CACHE[key] = c
@@ -102,7 +113,8 @@ def _all_names(fdef) -> set[str]:
     return {n.id for n in gast.walk(fdef) if isinstance(n, gast.Name)}
 
 
-def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
+def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None, hidden=False,
+             spec=None) -> Compiled:
     packed_params: set = set()
     if isinstance(fn, Packed):
         # ``*args``/``**kwargs`` of a callee arrive as one tuple and one dict.
@@ -117,7 +129,11 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
     bind_imports(src, resolver)
     extract(src, resolver, checkpoint)                                # checkpoint
     locals_ = resolver.locals
-    nf = normalize.normalize(src, resolver, packed_params)            # normalize
+    a = src.fdef.args
+    names = [p.id for p in a.posonlyargs + a.args + a.kwonlyargs]
+    classes = {p: c for p, c in zip(names, spec or ()) if c is not None}
+    nf = normalize.normalize(src, resolver, packed_params, classes)   # normalize
+    caps = captures.capture(nf, resolver, src, hidden, src.fdef)      # captures
     params = nf.params
     diff = [p for p, m in zip(params, mask) if m]
     # Temporaries of normalize and of the namer share one counter, so they never clash.
@@ -125,8 +141,12 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
     namer = Namer(used, fn.__globals__, locals_)
     guards = Guards()
     guards.extend(resolver.guards)
+    hidden_names = {c.name for c in caps}
     for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
         # Closure variables are read through the factory, so they are bound (and guarded).
+        if name in hidden_names:
+            guards.cells.append((cell, cell.cell_contents))
+            continue
         try:
             namer.bindings[name] = cell.cell_contents
             guards.cells.append((cell, cell.cell_contents))
@@ -149,8 +169,9 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
         sub_params = list(inspect.signature(callee).parameters)
         cmask = tuple(any(n in act.active for n in analysis.operand_names(bound.get(p)))
                       for p in sub_params)
+        cspec = _callee_spec(s, bound, sub_params, nf.classes)
         if diff and act.is_active(load(target)) and any(cmask):
-            sub = compile_function(callee, cmask)
+            sub = compile_function(callee, cmask, spec=cspec)
             guards.extend(sub.guards)
             consumes = consumes or sub.consumes_tape
             f = namer.bind(sub.fwd, callee.__name__ + "_fwd")
@@ -165,7 +186,7 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
             callees[id(s)] = (f, a, tape)
             adj_info[id(s)] = (a, tape, sub.diff)
         try:
-            sub0 = compile_function(callee, (False,) * len(sub_params))
+            sub0 = compile_function(callee, (False,) * len(sub_params), spec=cspec)
             guards.extend(sub0.guards)
             primals[id(s)] = namer.bind(sub0.primal, callee.__name__)
         except TransformError:
@@ -188,7 +209,7 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
                 head.append(assign(bn, load("_bout")))
             st.m[bn] = "S"
         code = rev.block(body, st)
-        primal_names = set(locals_) | {n for s, _ in analysis.walk_stmts(body)
+        primal_names = set(locals_) | set(params) | {n for s, _ in analysis.walk_stmts(body)
                                        for n in _store_names(s)} | {
             t for v in callees.values() for t in v[2:]}
         for s, _ in analysis.walk_stmts(body):
@@ -241,7 +262,21 @@ def _compile(fn: Callable, mask: tuple[bool, ...], checkpoint=None) -> Compiled:
     fns = codegen.compile_functions(text, names, namer.bindings, fn.__globals__,
                                     f"{fn.__module__}.{fn.__qualname__}")  # codegen
     return Compiled(fn, params, diff, fns[fdef.name], fns.get(fdef.name + "_fwd"),
-                    fns.get(fdef.name + "_adj"), text, guards, consumes)
+                    fns.get(fdef.name + "_adj"), text, guards, consumes, caps)
+
+
+def _callee_spec(s, bound: dict, sub_params: list, classes: dict) -> tuple | None:
+    """The classes a callee's parameters are known to hold (its receiver, for a method)."""
+    out = []
+    for i, p in enumerate(sub_params):
+        v = bound.get(p)
+        if i == 0 and getattr(s, "recv_class", None) is not None:
+            out.append(s.recv_class)
+        elif isinstance(v, gast.Name) and v.id in classes:
+            out.append(classes[v.id])
+        else:
+            out.append(None)
+    return tuple(out) if any(c is not None for c in out) else None
 
 
 def _reads(node) -> set:
@@ -277,6 +312,9 @@ def _bind_defaults(fdef, fn, namer) -> gast.arguments:
 
 def _default(v, namer):
     from .templates import value_expr
+    if captures.is_tensor(v):
+        raise TransformError(f"a default parameter value is the Tensor {v!r}, whose gradient "
+                             "could not flow", hint="pass it as an argument")
     return value_expr(v, namer)
 
 

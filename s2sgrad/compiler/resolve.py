@@ -25,11 +25,20 @@ MISSING = object()
 class Guards:
     """Facts a compiled function relies on: names still bound to the same objects."""
 
-    __slots__ = ("cells", "dicts")
+    __slots__ = ("attrs", "cells", "dicts")
 
     def __init__(self):
         self.dicts: list[tuple[dict, str, Any]] = []
         self.cells: list[tuple[Any, Any]] = []
+        # (object, attribute, value): an attribute read while compiling (``H.w``, a captured
+        # Tensor's ``requires_grad``) still gives the same object.
+        self.attrs: list[tuple[Any, str, Any]] = []
+
+    def add_attr(self, obj: Any, name: str, value: Any) -> None:
+        for o, n, _ in self.attrs:
+            if o is obj and n == name:
+                return
+        self.attrs.append((obj, name, value))
 
     def add_dict(self, d: dict, key: str, obj: Any) -> None:
         for dd, k, _ in self.dicts:
@@ -43,10 +52,15 @@ class Guards:
         for c, o in other.cells:
             if not any(c is cc for cc, _ in self.cells):
                 self.cells.append((c, o))
+        for o, n, v in other.attrs:
+            self.add_attr(o, n, v)
 
     def hold(self) -> bool:
         for d, k, o in self.dicts:
             if d.get(k, MISSING) is not o:
+                return False
+        for o, n, v in self.attrs:
+            if getattr(o, n, MISSING) is not v:
                 return False
         return all(c.cell_contents is o for c, o in self.cells)
 

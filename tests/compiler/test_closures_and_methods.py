@@ -255,11 +255,92 @@ def test_method_attribute_broadcasts(shape):
     check(method_broadcast, _x(shape))
 
 
-def test_method_of_argument_object_is_refused():
-    # An argument's class is only known at run time, and compilations are not specialised
-    # on it: a method of an argument that carries the gradient is refused, not guessed.
+# -- methods of arguments: compilations specialised on the argument's class -----------------
+class _Net:
+    def __init__(self, s):
+        self.s = s
+        self.w = np.array([0.5, -1.0, 2.0])
+
+    def helper(self, x):
+        return np.tanh(x * self.s)
+
+    def forward(self, x):
+        return np.sum(self.helper(x) * x + x * self.w)
+
+
+class _Module(s2sgrad.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.s = 2.0
+
+    def forward2(self, x):
+        return np.sum(x * self.s)
+
+
+def method_arg_nested(model, x):
+    return model.forward(x) + np.sum(model.helper(x * x))
+
+
+def method_arg_rebound(x, model):
+    model = _Net(1.0) if x.ndim > 5 else model
+    return np.sum(model.layer(x))
+
+
+def method_arg_module(x, model):
+    return model.forward2(x)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("model", [_Model(0.7), _Child(0.7)], ids=["base", "subclass"])
+def test_method_of_argument_object(shape, model):
+    check(method_arg, _x(shape), model)
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3)], ids=str)
+def test_method_of_argument_calls_its_own_methods(shape):
+    check(method_arg_nested, _Net(0.3), _x(shape))
+
+
+def test_method_of_argument_recompiles_for_another_class():
+    g = sg.gradient(method_arg)
+    x = _x((3,))
+    a, b = g(x, _Model(0.7)), g(x, _Child(0.7))
+    s = 0.7
+    t = np.tanh(x * s)
+    assert np.allclose(a, (1 - t ** 2) * s * x + t)
+    assert np.allclose(b, np.cos(x) * s * x + np.sin(x) * s)
+    assert np.allclose(g(x, _Model(0.7)), a)
+
+
+def test_method_of_argument_on_tensors():
+    x = s2sgrad.tensor(_x((2, 3)), requires_grad=True)
+    out = sg.grad(method_arg)(x, _Model(0.7))
+    out.backward()
+    xe = x.detach().numpy()
+    t = np.tanh(xe * 0.7)
+    assert np.allclose(x.grad.numpy(), (1 - t ** 2) * 0.7 * xe + t)
+
+
+def test_method_of_argument_object_stays_refused_where_unsound():
+    # An argument rebound inside, or an nn.Module (whose parameters would become constants):
+    # a method that carries the gradient is refused, not guessed.
     with pytest.raises(TransformError, match=r"\.layer\(\)"):
-        sg.gradient(method_arg)(_x((3,)), _Model(0.7))
+        sg.gradient(method_arg_rebound)(_x((3,)), _Model(0.7))
+    with pytest.raises(TransformError, match=r"\.forward2\(\)"):
+        sg.gradient(method_arg_module)(_x((3,)), _Module())
+
+
+def test_tensor_attribute_of_argument_that_requires_grad_is_refused():
+    m = _Model(0.7)
+    m.w = s2sgrad.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(TransformError, match="'w' that requires grad"):
+        sg.gradient(method_project)(_x((3,)), m)
+    m.w = s2sgrad.tensor(np.array([1.0, 2.0, 3.0]))       # no grad: a constant array
+    assert np.allclose(sg.gradient(method_project)(_x((3,)), m), [1.0, 2.0, 3.0])
+
+
+def method_project(x, model):
+    return model.project(x)
 
 
 def test_probe_values():

@@ -544,13 +544,19 @@ for _f, _p in ((conv2d, R.conv2d), (avg_pool2d, R.avg_pool2d), (batch_norm, R.ba
 
 # The further activations, layers and losses live in their own modules (kept small); they
 # are part of this namespace, as in PyTorch.
-from . import _functional_act, _functional_layers, _functional_loss  # noqa: E402
+from . import _functional_act, _functional_attention, _functional_layers  # noqa: E402
+from . import _functional_grid, _functional_loss, _functional_sparse  # noqa: E402
 from ._functional_act import *  # noqa: E402,F401,F403
+from ._functional_attention import *  # noqa: E402,F401,F403
+from ._functional_attention import _as_float_mask, _dtype_or_none  # noqa: E402,F401
+from ._functional_sparse import *  # noqa: E402,F401,F403
+from ._functional_grid import *  # noqa: E402,F401,F403
 from ._functional_layers import *  # noqa: E402,F401,F403
 from ._functional_loss import *  # noqa: E402,F401,F403
 
 __all__ += (_functional_act.__all__ + _functional_layers.__all__  # noqa: PLE0605
-            + _functional_loss.__all__)
+            + _functional_loss.__all__ + _functional_attention.__all__
+            + _functional_sparse.__all__ + _functional_grid.__all__)
 
 # Inside compiled code these are their array primitives too (same leading parameters).
 for _f, _p in ((_functional_act.hardtanh, R.hardtanh), (_functional_act.hardsigmoid,

@@ -4,7 +4,7 @@
 Takes: sizes and PyTorch's options (num_layers, nonlinearity, bias, batch_first, dropout,
 bidirectional, proj_size for LSTM) at construction; a sequence (``(L, N, H_in)``,
 ``(N, L, H_in)`` with ``batch_first``, or unbatched ``(L, H_in)``) and optional initial
-states at call time.
+states at call time, or a ``PackedSequence`` (``nn.utils.rnn``; the output is then packed too).
 Gives: PyTorch's outputs ``(output, h_n)`` (LSTM: ``(output, (h_n, c_n))``), computed step
 by step from existing Tensor ops (``linear``, ``sigmoid``, ``tanh``, ``stack``), so autograd
 needs no rule of its own. Parameters carry PyTorch's names (``weight_ih_l0``,
@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+
+import numpy as np
 
 from ..runtime import factories as _factories
 from ..runtime import functions as _fn
@@ -169,14 +171,14 @@ class RNNBase(Module):
         return s.format(**self.__dict__)
 
     # -- checks ----------------------------------------------------------------------------
-    def _check_input(self, input: Tensor) -> None:
+    def _check_input(self, input: Tensor, expected_dim: int = 3) -> None:
         w = self._flat_weights[0]
         if input.dtype != w.dtype:
             raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
                              f"({w.dtype}). Convert input: input.to({w.dtype}), or convert "
                              f"model: model.to({input.dtype})")
-        if input.dim() != 3:
-            raise RuntimeError(f"input must have 3 dimensions, got {input.dim()}")
+        if input.dim() != expected_dim:
+            raise RuntimeError(f"input must have {expected_dim} dimensions, got {input.dim()}")
         if self.input_size != input.shape[-1]:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
@@ -242,6 +244,100 @@ class RNNBase(Module):
                 x = F.dropout(x, self.dropout, True)
         return x, finals
 
+    # -- packed sequences ------------------------------------------------------------------
+    def _step(self, x_gates: Tensor, state: tuple, w_hh, b_hh, w_hr) -> tuple:
+        if self.mode == "LSTM":
+            return _lstm_step(x_gates, state[0], state[1], w_hh, b_hh, w_hr)
+        if self.mode == "GRU":
+            return (_gru_step(x_gates, state[0], w_hh, b_hh),)
+        nl = "tanh" if self.mode == "RNN_TANH" else "relu"
+        return (_rnn_step(x_gates, state[0], w_hh, b_hh, nl),)
+
+    def _run_packed(self, data: Tensor, sizes: np.ndarray, states: list) -> tuple:
+        """``data`` packed rows (sum(sizes), H_in); ``states[k]`` a tuple of (B, H) initial
+        states. At step t only the first ``sizes[t]`` sequences run: forwards, a sequence's
+        final state is the one after its last step; backwards, it starts at its own last
+        step from its initial state."""
+        num_directions = 2 if self.bidirectional else 1
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        steps = len(sizes)
+        finals = []
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(num_directions):
+                k = layer * num_directions + direction
+                w = [getattr(self, n) for n in self._all_weights[k]]
+                b_ih, b_hh = (w[2], w[3]) if self.bias else (None, None)
+                w_hr = w[-1] if self.proj_size > 0 else None
+                x_gates = F.linear(data, w[0], b_ih)
+                init_state, pieces = states[k], [None] * steps
+                if direction == 0:
+                    state, done = init_state, []
+                    for t in range(steps):
+                        bs = int(sizes[t])
+                        if bs < state[0].shape[0]:       # sequences that ended at t - 1
+                            done.insert(0, tuple(s[bs:] for s in state))
+                            state = tuple(s[:bs] for s in state)
+                        state = self._step(x_gates[offsets[t]:offsets[t + 1]], state, w[1],
+                                           b_hh, w_hr)
+                        pieces[t] = state[0]
+                    state = tuple(_fn.cat([s] + [d[i] for d in done], 0) if done else s
+                                  for i, s in enumerate(state))
+                else:
+                    state = None
+                    for t in reversed(range(steps)):
+                        bs, cur = int(sizes[t]), 0 if state is None else state[0].shape[0]
+                        if bs > cur:                     # sequences whose last step is t
+                            fresh = tuple(s[cur:bs] for s in init_state)
+                            state = fresh if state is None else tuple(
+                                _fn.cat([a, b], 0) for a, b in zip(state, fresh))
+                        state = self._step(x_gates[offsets[t]:offsets[t + 1]], state, w[1],
+                                           b_hh, w_hr)
+                        pieces[t] = state[0]
+                outs.append(_fn.cat(pieces, 0))
+                finals.append(state if self.mode == "LSTM" else state[0])
+            data = outs[0] if num_directions == 1 else _fn.cat(outs, 1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                data = F.dropout(data, self.dropout, True)
+        return data, finals
+
+    def _forward_packed(self, packed, hx):
+        """PyTorch's RNN over a ``PackedSequence``: initial states in the caller's batch
+        order are sorted like the data, final states are put back in the caller's order."""
+        from .utils.rnn import PackedSequence
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        sizes = np.asarray(batch_sizes._data, np.int64)
+        self._check_input(data, 2)
+        batch = int(sizes[0])
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        lstm = self.mode == "LSTM"
+        real = self.proj_size if self.proj_size > 0 else self.hidden_size
+        exp_h = (layers, batch, real)
+        if hx is None:
+            hx = ((_zeros(exp_h, data), _zeros((layers, batch, self.hidden_size), data))
+                  if lstm else _zeros(exp_h, data))
+        elif sorted_indices is not None:
+            hx = (tuple(h.index_select(1, sorted_indices) for h in hx) if lstm
+                  else hx.index_select(1, sorted_indices))
+        if lstm:
+            self._check_hidden(hx[0], exp_h, "Expected hidden[0] size {}, got {}")
+            self._check_hidden(hx[1], (layers, batch, self.hidden_size),
+                               "Expected hidden[1] size {}, got {}")
+            states = [(hx[0][k], hx[1][k]) for k in range(layers)]
+        else:
+            self._check_hidden(hx, exp_h)
+            states = [(hx[k],) for k in range(layers)]
+        out, finals = self._run_packed(data, sizes, states)
+        if lstm:
+            h_n = (_fn.stack([f[0] for f in finals], 0), _fn.stack([f[1] for f in finals], 0))
+            if unsorted_indices is not None:
+                h_n = tuple(h.index_select(1, unsorted_indices) for h in h_n)
+        else:
+            h_n = _fn.stack(finals, 0)
+            if unsorted_indices is not None:
+                h_n = h_n.index_select(1, unsorted_indices)
+        return PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices), h_n
+
 
 class RNN(RNNBase):
     """Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or ReLU)."""
@@ -265,6 +361,8 @@ class RNN(RNNBase):
         self.nonlinearity = nl
 
     def forward(self, input: Tensor, hx: Tensor | None = None):
+        if isinstance(input, tuple):                   # a PackedSequence
+            return self._forward_packed(input, hx)
         input, batched = self._batch(input, "RNN")
         if not batched and hx is not None:
             if hx.dim() != 2:
@@ -298,6 +396,8 @@ class GRU(RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
     def forward(self, input: Tensor, hx: Tensor | None = None):
+        if isinstance(input, tuple):                   # a PackedSequence
+            return self._forward_packed(input, hx)
         input, batched = self._batch(input, "GRU")
         if not batched and hx is not None:
             if hx.dim() != 2:
@@ -330,6 +430,8 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
+        if isinstance(input, tuple):                   # a PackedSequence
+            return self._forward_packed(input, hx)
         input, batched = self._batch(input, "LSTM")
         if hx is not None:
             if batched and (hx[0].dim() != 3 or hx[1].dim() != 3):

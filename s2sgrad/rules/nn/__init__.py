@@ -19,6 +19,7 @@ in the one rule table, named like PyTorch's graph nodes (``ConvolutionBackward0`
 * ``loss_more``: ``soft_margin_loss``;
 * ``embedding``: ``embedding``;
 * ``linear``: ``addmm``;
+* ``packed``: ``pack_padded``, ``pad_packed`` (``nn.utils.rnn``'s two layouts);
 * ``geometry``: output sizes, padding, window views and scratch memory they share.
 
 Invariant: every adjoint is template-safe (assignments and one final return), calling the
@@ -36,6 +37,7 @@ from .linear import addmm
 from .loss import (bce_with_logits, binary_cross_entropy, huber_loss, mse_loss, nll_loss,
                    smooth_l1_loss)
 from .loss_more import soft_margin_loss
+from .packed import pack_padded, pad_packed
 from .norm import batch_norm, layer_norm
 from .pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .resample import (conv1d, conv_transpose2d, conv_transpose_output_size, interp_matrix,
@@ -93,6 +95,8 @@ __all__ = [
     "leaky_relu",
     "max_pool2d",
     "mse_loss",
+    "pack_padded",
+    "pad_packed",
     "nll_loss",
     "pool_output_size",
     "silu",

@@ -1,4 +1,4 @@
-"""``nn.utils``: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``).
+"""``nn.utils.clip_grad``: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``).
 
 Takes: parameters (one Tensor or an iterable of them) whose ``.grad`` is set.
 Gives: PyTorch's in-place clipping: the total norm of all gradients together (each
@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..runtime.tensor import Tensor
+from ...runtime.tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
 

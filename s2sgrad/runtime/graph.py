@@ -408,10 +408,11 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
             for e in edges:
                 if e is not None and type(e[0]) is not AccumulateGrad:
                     nxt = e[0]
-                    c = deps.get(nxt)
+                    c = deps.pop(nxt, None)
                     c = (nxt.uses if c is None else c) - 1
-                    deps[nxt] = c
-                    if c == 0:
+                    if c:
+                        deps[nxt] = c
+                    else:
                         ready.append(nxt)
             if not ready and deps:
                 ready = _unstall(deps)
@@ -458,11 +459,13 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
                     else:
                         _add_pending(pending, nxt, e[1], gi)
                 if type(nxt) is not AccumulateGrad:
-                    # Leaves wait until the end: nothing flows on from them.
-                    c = deps.get(nxt)
+                    # Leaves wait until the end: nothing flows on from them. ``deps``
+                    # holds only the nodes still waiting (a count of uses to come).
+                    c = deps.pop(nxt, None)
                     c = (nxt.uses if c is None else c) - 1
-                    deps[nxt] = c
-                    if c == 0:
+                    if c:
+                        deps[nxt] = c
+                    else:
                         ready.append(nxt)
         grads = gi = old = None     # hold no gradient past its hand-over (see accumulate)
         if not ready and deps:
@@ -482,11 +485,11 @@ def run_backward(roots, grads, retain_graph: bool = False, capture=None,
 def _unstall(deps: dict) -> list:
     """Nodes still waiting for consumers outside this backward, made ready in order.
 
-    ``deps`` maps a node to the gradients it still waits for; those at zero are
-    done. The others are counted again over the graph below them (the walk
-    ``_dependencies`` does), so only consumers this backward reaches are waited for.
+    ``deps`` maps each waiting node to the gradients it still waits for. They are
+    counted again over the graph below them (the walk ``_dependencies`` does), so
+    only consumers this backward reaches are waited for.
     """
-    waiting = [(n, 0) for n, c in deps.items() if c > 0]
+    waiting = [(n, 0) for n in deps]
     deps.clear()
     if not waiting:
         return []

@@ -21,12 +21,18 @@ with no col2im scatter. Strided convolutions scatter the columns back (col2im).
 The weight gradient unfolds the input again (columns are never kept between the passes:
 a layer holds on to its input only, as PyTorch does) and reduces over N*L in one BLAS call
 per chunk.
+
+3x3, stride-1, undilated, ungrouped convolutions with enough channels and pixels (see
+``_use_winograd``) take Winograd F(2x2, 3x3) instead (``winograd.py``) for all three: the
+forward correlation, the input gradient (the same correlation, with the transform of the
+flipped filter read off the filter itself) and the weight gradient.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..registry import rule, tangent
+from . import winograd
 from .geometry import (_as4d, _chunks, _conv_pads, _pad, _pair, _scratch,
                        _window, _windows)
 
@@ -42,6 +48,25 @@ _FLIP_MAX = 64
 # keep BLAS efficient on small images.
 _CHUNK_BYTES = 2 << 20
 _MIN_COLS = 1024
+# 3x3, stride-1, undilated, ungrouped convolutions (forward, input and weight gradients)
+# run by Winograd F(2x2, 3x3) (``winograd.py``): None picks by geometry as below,
+# True/False forces it on/off for every eligible one.
+_WINOGRAD = None
+# Where it measured faster (float32, batch 1-16, 1 and 2 threads; each pass within 0.9-1.1x
+# of im2col or faster at the edges of the rules, 1.3-1.9x on ResNet-18's layers):
+# * at least this many channels in and out: the 2.25x fewer multiplications must pay for
+#   transforms that run on one core (32 channels at 32x32: 1.23x on one thread, 0.8x on
+#   two; 16 input channels or fewer: slower everywhere);
+_WINO_CHANNELS = 64
+# * at least this many multiply-adds of im2col (N*ho*wo*C*O), against a fixed cost of
+#   some 40 NumPy calls (64 channels at 16x16, one image: 0.8x on two threads);
+_WINO_WORK = 1 << 21
+# * at least max(C, O) * itemsize / _WINO_TILE_BYTES 2x2 output tiles over the batch: the
+#   transformed filter (16*O*C numbers, 16/9 the filter) is computed and read once per call
+#   and needs that many matmul columns to pay off (float32, batch 8: 512 channels at 2x2,
+#   8 tiles, 0.65x; at 4x4, 32 tiles, 1.0x; at 7x7, 128 tiles, 1.3x; 256 channels at 4x4,
+#   32 tiles, 1.4x; 1024 at 4x4, 32 tiles, 0.7-1.0x).
+_WINO_TILE_BYTES = 32
 
 
 def _conv_geometry(xshape, wshape, stride, padding, dilation):
@@ -102,12 +127,27 @@ def _im2col(xp, n0, n1, kh, kw, s, d, ho, wo, buf, per_sample):
     return cols.reshape(c * kh * kw, nc * ho * wo)
 
 
+def _use_winograd(n, c, o, ho, wo, kshape, s, d, groups, dtype):
+    """Whether the correlation of N (C, ., .) images into (O, ho, wo) ones (or one of its
+    gradients) runs by Winograd."""
+    if kshape != (3, 3) or s != (1, 1) or d != (1, 1) or groups != 1:
+        return False
+    if _WINOGRAD is not None:
+        return _WINOGRAD
+    tiles = n * ((ho + 1) // 2) * ((wo + 1) // 2)
+    return (min(c, o) >= _WINO_CHANNELS and n * ho * wo * c * o >= _WINO_WORK
+            and tiles * _WINO_TILE_BYTES >= max(c, o) * np.dtype(dtype).itemsize)
+
+
 def _correlate(x4, w, pads, s, d, ho, wo, groups):
     """The (N, O, ho, wo) cross-correlation of NCHW ``x4`` with OIHW ``w`` (no bias)."""
     n, c = x4.shape[:2]
     o, cg, kh, kw = w.shape
     npix, kg = ho * wo, cg * kh * kw
     dt = np.result_type(x4, w)
+    if _use_winograd(n, c, o, ho, wo, (kh, kw), s, d, groups, dt):
+        u = winograd.filter_transform(w, dtype=dt)
+        return winograd.correlate3x3(x4, u, pads[0], pads[2], ho, wo)
     out = np.empty((n, o, ho, wo), dtype=dt)
     if groups == 1 and _is_pointwise(kh, kw, s, pads):
         np.matmul(w.reshape(o, c), x4.reshape(n, c, npix), out=out.reshape(n, o, npix))
@@ -156,18 +196,22 @@ def _conv_input_grad(h, w, xshape, stride=1, padding=0, dilation=1, groups=1):
     n, c, hh, ww = xs
     o, cg, kh, kw = w.shape
     full = (d[0] * (kh - 1), d[0] * (kh - 1), d[1] * (kw - 1), d[1] * (kw - 1))
-    if (groups == 1 and s == (1, 1) and all(p <= f for p, f in zip(pads, full))
-            and w.size <= _FLIP_MAX * h4.size):
+    flippable = groups == 1 and s == (1, 1) and all(p <= f for p, f in zip(pads, full))
+    gp = tuple(f - p for p, f in zip(pads, full))
+    dt = np.result_type(h, w)
+    if flippable and _use_winograd(n, o, c, hh, ww, (kh, kw), s, d, groups, dt):
+        # The correlation below, with the flipped filter's transform read off ``w``.
+        u = winograd.filter_transform(w, flip=True, dtype=dt)
+        return winograd.correlate3x3(h4, u, gp[0], gp[2], hh, ww).reshape(xshape)
+    if flippable and w.size <= _FLIP_MAX * h4.size:
         # Stride 1: a correlation of h, padded to the full size, with the flipped filter
         # whose in/out channels are swapped; (d*(k-1) - p) keeps exactly the input's size.
         # Flipping copies the filter, which costs more than the col2im scatter it saves
         # only when the filter dwarfs the images (measured: 512 channels on 2x2 images).
         wf = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-        gp = tuple(f - p for p, f in zip(pads, full))
         gx = _correlate(h4, wf, gp, s, d, hh, ww, 1)
         return gx.reshape(xshape)
     npix, kg = ho * wo, cg * kh * kw
-    dt = np.result_type(h, w)
     hp, wp = hh + pads[0] + pads[1], ww + pads[2] + pads[3]
     gx = np.empty(xs, dtype=dt)
     per_sample = groups == 1 and npix >= _WIDE
@@ -207,6 +251,8 @@ def _conv_weight_grad(h, x, wshape, stride=1, padding=0, dilation=1, groups=1):
     n = x4.shape[0]
     npix, kg = ho * wo, cg * kh * kw
     dt = np.result_type(h, x)
+    if _use_winograd(n, cg, o, ho, wo, (kh, kw), s, d, groups, dt):
+        return winograd.weight_grad3x3(h4, x4, pads[0], pads[2]).reshape(wshape)
     xp = _pad(x4, pads, slot="xpad")
     gw = None
     chunks = _chunks(n, kg * groups * npix * x4.itemsize, _CHUNK_BYTES, -(-_MIN_COLS // npix))

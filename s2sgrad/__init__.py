@@ -41,7 +41,8 @@ _TRANSFORMS = ("grad", "gradient", "value_and_grad", "vjp", "show", "jvp", "jvp_
 def __getattr__(name):
     # Heavier subpackages load on first use, keeping ``import s2sgrad`` fast.
     import importlib
-    if name in ("nn", "optim", "models", "utils"):
+    if name in ("nn", "optim", "models", "utils", "linalg", "special", "testing",
+                "distributions"):
         return importlib.import_module(f".{name}", __name__)
     if name in _TRANSFORMS:
         return getattr(importlib.import_module(".transforms", __name__), name)

@@ -108,6 +108,25 @@ class BatchNorm2d(_BatchNorm):
     _message = "expected 4D input (got {}D input)"
 
 
+def _affine_parameters(module: Module, shape: tuple, npdt, affine: bool, bias: bool) -> None:
+    """A norm layer's ``weight`` (ones) and ``bias`` (zeros) of ``shape``, or None."""
+    if affine:
+        module.weight = Parameter(Tensor._wrap(np.ones(shape, npdt)))
+        if bias:
+            module.bias = Parameter(Tensor._wrap(np.zeros(shape, npdt)))
+            return
+    else:
+        module.register_parameter("weight", None)
+    module.register_parameter("bias", None)
+
+
+def _reset_affine(module: Module) -> None:
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """Layer norm over the trailing ``normalized_shape`` dimensions of the input."""
 
@@ -120,21 +139,10 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(Tensor._wrap(np.ones(self.normalized_shape, npdt)))
-            if bias:
-                self.bias = Parameter(Tensor._wrap(np.zeros(self.normalized_shape, npdt)))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape, npdt, elementwise_affine, bias)
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -159,21 +167,10 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(Tensor._wrap(np.ones(num_channels, npdt)))
-            if bias:
-                self.bias = Parameter(Tensor._wrap(np.zeros(num_channels, npdt)))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_channels,), npdt, affine, bias)
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

@@ -338,6 +338,33 @@ class RNNBase(Module):
                 h_n = h_n.index_select(1, unsorted_indices)
         return PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices), h_n
 
+    def _forward_one_state(self, input: Tensor, hx: Tensor | None, name: str):
+        """RNN's and GRU's forward: one hidden state per layer and direction."""
+        if isinstance(input, tuple):                   # a PackedSequence
+            return self._forward_packed(input, hx)
+        input, batched = self._batch(input, name)
+        if not batched and hx is not None:
+            if hx.dim() != 2:
+                raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got "
+                                   f"{hx.dim()}-D tensor")
+            hx = hx.unsqueeze(1)
+        elif batched and hx is not None and hx.dim() != 3:
+            raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got "
+                               f"{hx.dim()}-D tensor")
+        self._check_input(input)
+        expected = self._expected_hidden(input, self.hidden_size)
+        if hx is None:
+            hx = _zeros(expected, input)
+        self._check_hidden(hx, expected)
+        x = input.transpose(0, 1) if self.batch_first else input
+        out, finals = self._run(x, [hx[k] for k in range(hx.shape[0])])
+        h_n = _fn.stack(finals, 0)
+        if self.batch_first:
+            out = out.transpose(0, 1)
+        if not batched:
+            out, h_n = out.squeeze(1 if not self.batch_first else 0), h_n.squeeze(1)
+        return out, h_n
+
 
 class RNN(RNNBase):
     """Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or ReLU)."""
@@ -361,30 +388,7 @@ class RNN(RNNBase):
         self.nonlinearity = nl
 
     def forward(self, input: Tensor, hx: Tensor | None = None):
-        if isinstance(input, tuple):                   # a PackedSequence
-            return self._forward_packed(input, hx)
-        input, batched = self._batch(input, "RNN")
-        if not batched and hx is not None:
-            if hx.dim() != 2:
-                raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got "
-                                   f"{hx.dim()}-D tensor")
-            hx = hx.unsqueeze(1)
-        elif batched and hx is not None and hx.dim() != 3:
-            raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got "
-                               f"{hx.dim()}-D tensor")
-        self._check_input(input)
-        expected = self._expected_hidden(input, self.hidden_size)
-        if hx is None:
-            hx = _zeros(expected, input)
-        self._check_hidden(hx, expected)
-        x = input.transpose(0, 1) if self.batch_first else input
-        out, finals = self._run(x, [hx[k] for k in range(hx.shape[0])])
-        h_n = _fn.stack(finals, 0)
-        if self.batch_first:
-            out = out.transpose(0, 1)
-        if not batched:
-            out, h_n = out.squeeze(1 if not self.batch_first else 0), h_n.squeeze(1)
-        return out, h_n
+        return self._forward_one_state(input, hx, "RNN")
 
 
 class GRU(RNNBase):
@@ -396,30 +400,7 @@ class GRU(RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
     def forward(self, input: Tensor, hx: Tensor | None = None):
-        if isinstance(input, tuple):                   # a PackedSequence
-            return self._forward_packed(input, hx)
-        input, batched = self._batch(input, "GRU")
-        if not batched and hx is not None:
-            if hx.dim() != 2:
-                raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got "
-                                   f"{hx.dim()}-D tensor")
-            hx = hx.unsqueeze(1)
-        elif batched and hx is not None and hx.dim() != 3:
-            raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got "
-                               f"{hx.dim()}-D tensor")
-        self._check_input(input)
-        expected = self._expected_hidden(input, self.hidden_size)
-        if hx is None:
-            hx = _zeros(expected, input)
-        self._check_hidden(hx, expected)
-        x = input.transpose(0, 1) if self.batch_first else input
-        out, finals = self._run(x, [hx[k] for k in range(hx.shape[0])])
-        h_n = _fn.stack(finals, 0)
-        if self.batch_first:
-            out = out.transpose(0, 1)
-        if not batched:
-            out, h_n = out.squeeze(1 if not self.batch_first else 0), h_n.squeeze(1)
-        return out, h_n
+        return self._forward_one_state(input, hx, "GRU")
 
 
 class LSTM(RNNBase):

@@ -238,13 +238,13 @@ def _plan(rule, needed, nargs, name=None):
     """What a node keeps of each argument, made once per (rule, mask, arity, name).
 
     Returns ``(fn, drop, meta, save, keep_out, vp, cls, wrt, record, rule, needed)``:
-    argument
-    positions to drop, to keep as shape/dtype only, and to keep with a version check;
-    ``keep_out`` is 0 (drop), 1 (metadata) or 2 (value) for the output; ``vp`` is the
-    position of a var-positional parameter (``_var_positional``); ``cls`` the node
-    class, ``wrt`` the pairs (argument position, asked for) and ``record`` the
-    plan's recorder (``_recorder``; None when arguments are sequences). ``SPECS[fn]``
-    then tells a create_graph backward which adjoint to rerun on Tensors.
+    the specialised adjoint; argument positions to drop, to keep as shape/dtype only,
+    and to keep with a version check; ``keep_out`` is 0 (drop), 1 (metadata) or 2
+    (value) for the output; ``vp`` is the position of a var-positional parameter
+    (``_var_positional``); ``cls`` the node class; ``wrt`` the pairs (argument
+    position, asked for); ``record`` the plan's recorder (``_recorder``; None when
+    arguments are sequences); the rule and its mask. ``SPECS[fn]`` then tells a
+    create_graph backward which adjoint to rerun on Tensors.
     """
     key = (rule, needed, nargs, name)
     p = _PLANS.get(key)

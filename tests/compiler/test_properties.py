@@ -55,8 +55,10 @@ def programs(draw):
             if target not in names:
                 names.append(target)
         elif kind == "if":
+            # No threshold at 0: some forms give a sum that is exactly zero but for
+            # rounding ((mean(x) * ones - x) * 0.5), and a branch there is a discontinuity.
             lines.append(f"{pad}if np.sum({draw(st.sampled_from(names))}) > "
-                         f"{draw(st.sampled_from(['0', '-1', '1']))}:")
+                         f"{draw(st.sampled_from(['0.25', '-1', '1']))}:")
             stmt(indent + 1, depth + 1, in_loop)
             lines.append(f"{pad}else:")
             stmt(indent + 1, depth + 1, in_loop)

@@ -6,6 +6,8 @@ from . import helper_rules  # noqa: F401,E402  (registration: the helpers adjoin
 from . import helper_tangents  # noqa: F401,E402  (their forward rules; after helper_rules)
 from . import pymath  # noqa: F401,E402  (registration: math and builtins)
 from . import torch_extra  # noqa: F401,E402  (registration: more PyTorch primitives)
+from . import decompositions  # noqa: F401,E402  (registration: eigh, svd, qr)
+from . import special_functions  # noqa: F401,E402  (registration: lgamma, digamma, ...)
 from .registry import (RULES, Rule, alias, is_nondifferentiable, lookup, nondifferentiable,
                        resolve_alias, rule)
 

@@ -618,3 +618,48 @@ def _nn_layers() -> list[Spec]:
 
 SPECS: list[Spec] = (_elementwise() + _reductions() + _shape_ops() + _joins() + _linalg()
                      + _factories() + _torchlike() + _nn_layers())
+
+
+def _decompositions() -> list[Spec]:
+    # torch.linalg's eigh, svd, qr and symmetric-gradient cholesky (rules/decompositions):
+    # well-separated eigen/singular values, full-rank QR inputs.
+    from s2sgrad.rules import decompositions as D
+    s = variants(D.eigh_sym, [((3, 3),), ((2, 3, 3),)], [{}, {"upper": True}], build=_spd)
+    s += variants(D.svd_reduced, [((3, 3),), ((4, 2),), ((2, 2, 4),)])
+    s += variants(D.svdvals, [((3, 3),), ((2, 4),), ((2, 3, 2),)])
+    s += variants(D.qr_reduced, [((3, 3),), ((4, 2),), ((2, 3, 3),)], build=_well_conditioned_qr)
+    s += variants(D.cholesky_sym, [((3, 3),), ((2, 3, 3),)], [{}, {"upper": True}],
+                  build=_spd)
+    return s
+
+
+def _well_conditioned_qr(rng, fl):
+    a = fl[0]
+    return [a + 3.0 * np.eye(*a.shape[-2:])]
+
+
+SPECS += _decompositions()
+
+
+def _special_functions() -> list[Spec]:
+    # torch.special's functions NumPy lacks (rules/special_functions).
+    from s2sgrad.rules import special_functions as F
+    one = [((),), ((3,),), ((2, 3),)]
+    s = variants(F.lgamma, one, domain=(0.2, 6.0)) + variants(F.lgamma, [((4,),)],
+                                                                domain=(-2.9, -2.1))
+    s += variants(F.digamma, one, domain=(0.2, 15.0)) + variants(F.digamma, [((4,),)],
+                                                                  domain=(-0.9, -0.1))
+    s += variants(F.entr, one, domain=(0.1, 3.0))
+    s += variants(F.xlog1py, [((), ()), ((3, 1), (4,)), ((2, 3), ())], domain=((-2.0, 2.0),
+                                                                                (-0.5, 2.0)))
+    s += variants(F.i0, one, domain=(-4.0, 4.0)) + variants(F.i1, one, domain=(-4.0, 4.0))
+    s += [Spec(F.polygamma, ((3,),), build=head(n), domain=(0.3, 12.0), label=f"n{n}")
+          for n in (1, 2)]
+    s.append(Spec(F.polygamma, ((3,),), build=head(1), domain=(-1.9, -1.1), label="negative"))
+    s += variants(F.ndtri, one, domain=(0.05, 0.95))
+    s += variants(F.log_ndtr, one, domain=(-4.0, 4.0))
+    s += variants(F.log_ndtr, [((3,),)], domain=(-30.0, -21.0), label="tail")
+    return s
+
+
+SPECS += _special_functions()

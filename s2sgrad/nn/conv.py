@@ -23,6 +23,26 @@ def _pair(v) -> tuple:
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
+def _check_arguments(module, in_channels, out_channels, groups, padding_mode, padding,
+                     strides) -> None:
+    """PyTorch's constructor checks of a convolution layer, with its texts."""
+    if groups <= 0:
+        raise ValueError("groups must be a positive integer")
+    if in_channels % groups != 0:
+        raise ValueError("in_channels must be divisible by groups")
+    if out_channels % groups != 0:
+        raise ValueError("out_channels must be divisible by groups")
+    if padding_mode != "zeros":
+        raise NotImplementedError(f"{type(module).__name__}(padding_mode='{padding_mode}') "
+                                  "is not supported; only 'zeros' is")
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"Invalid padding string '{padding}', should be one of "
+                             "{'valid', 'same'}")
+        if padding == "same" and any(s != 1 for s in strides):
+            raise ValueError("padding='same' is not supported for strided convolutions")
+
+
 class Conv2d(Module):
     """2-D cross-correlation layer, ``torch.nn.Conv2d``."""
 
@@ -30,21 +50,8 @@ class Conv2d(Module):
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device=None, dtype=None) -> None:
         super().__init__()
-        if groups <= 0:
-            raise ValueError("groups must be a positive integer")
-        if in_channels % groups != 0:
-            raise ValueError("in_channels must be divisible by groups")
-        if out_channels % groups != 0:
-            raise ValueError("out_channels must be divisible by groups")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"Conv2d(padding_mode='{padding_mode}') is not "
-                                      "supported; only 'zeros' is")
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string '{padding}', should be one of "
-                                 "{'valid', 'same'}")
-            if padding == "same" and _pair(stride) != (1, 1):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+        _check_arguments(self, in_channels, out_channels, groups, padding_mode, padding,
+                         _pair(stride))
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = _pair(kernel_size)
@@ -117,21 +124,8 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
                  transposed, output_padding, groups, bias, padding_mode, dtype, tup) -> None:
         super().__init__()
-        if groups <= 0:
-            raise ValueError("groups must be a positive integer")
-        if in_channels % groups != 0:
-            raise ValueError("in_channels must be divisible by groups")
-        if out_channels % groups != 0:
-            raise ValueError("out_channels must be divisible by groups")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{type(self).__name__}(padding_mode='{padding_mode}') "
-                                      "is not supported; only 'zeros' is")
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string '{padding}', should be one of "
-                                 "{'valid', 'same'}")
-            if padding == "same" and any(s != 1 for s in tup(stride)):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+        _check_arguments(self, in_channels, out_channels, groups, padding_mode, padding,
+                         tup(stride))
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = tup(kernel_size)

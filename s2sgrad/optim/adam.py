@@ -15,7 +15,7 @@ import numpy as np
 
 from ..runtime.tensor import Tensor
 from . import fused as _fused
-from .fused import addcdiv, addcmul_, axpy, lerp_
+from .fused import addcdiv, addcmul_, lerp_
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
@@ -59,11 +59,7 @@ class Adam(Optimizer):
             g = -g if maximize else g
             one = x.dtype.type
             state = self._counted_state(p, _ADAM_AMSGRAD if amsgrad else _ADAM)
-            if wd != 0:
-                if decoupled:
-                    x *= one(1 - lr * wd)                       # param.mul_(1 - lr * wd)
-                else:
-                    g = axpy(g, wd, x)                          # grad.add(param, alpha=wd)
+            g = self._decayed(x, g, lr, wd, decoupled)
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             lerp_(m, g, 1 - beta1)
             v *= one(beta2)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from . import fused as _fused
 from ._checks import check_betas, check_lr, check_nonneg
-from .fused import addcdiv, addcmul_, axpy, lerp_
+from .fused import addcdiv, addcmul_, lerp_
 from .optimizer import Optimizer
 
 __all__ = ["NAdam"]
@@ -51,11 +51,7 @@ class NAdam(Optimizer):
             state = self._counted_state(p, ("exp_avg", "exp_avg_sq"), (("mu_product", 1.0),))
             step = float(state["step"]._data)
             bias_correction2 = 1 - beta2 ** step
-            if wd != 0:
-                if decoupled:
-                    x *= one(1 - lr * wd)                       # param.mul_(1 - lr * wd)
-                else:
-                    g = axpy(g, wd, x)                          # grad.add(p, alpha=wd)
+            g = self._decayed(x, g, lr, wd, decoupled)
             mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
             mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
             mp = state["mu_product"]._data

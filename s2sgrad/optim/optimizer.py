@@ -112,6 +112,18 @@ class Optimizer:
     def _update(self, group: dict[str, Any], params: list[Tensor]) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def _decayed(x: np.ndarray, g: np.ndarray, lr: float, wd: float, decoupled: bool):
+        """The gradient after PyTorch's weight decay: decoupled (AdamW-style) shrinks the
+        parameter in place, ``param.mul_(1 - lr * wd)``; otherwise ``grad.add(param,
+        alpha=wd)``."""
+        if wd != 0:
+            if decoupled:
+                x *= x.dtype.type(1 - lr * wd)
+            else:
+                g = axpy(g, wd, x)
+        return g
+
     def _counted_state(self, p: Tensor, buffers=(), scalars=()) -> dict:
         """``p``'s state with its ``step`` counted once more. Made on first use, in
         PyTorch's key order: ``step``, a scalar per ``(name, value)`` in ``scalars`` and

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import fused as _fused
 from ._checks import check_betas, check_lr, check_nonneg
-from .fused import addcmul_, axpy, lerp_
+from .fused import addcmul_, lerp_
 from .optimizer import Optimizer
 
 __all__ = ["RAdam"]
@@ -48,11 +48,7 @@ class RAdam(Optimizer):
             one = x.dtype.type
             state = self._counted_state(p, ("exp_avg", "exp_avg_sq"))
             step = float(state["step"]._data)
-            if wd != 0:
-                if decoupled:
-                    x *= one(1 - lr * wd)
-                else:
-                    g = axpy(g, wd, x)
+            g = self._decayed(x, g, lr, wd, decoupled)
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             lerp_(m, g, 1 - beta1)
             v *= one(beta2)

@@ -9,7 +9,6 @@ modules: reprs, parameters and state_dict keys compared with torch, and the erro
 """
 from __future__ import annotations
 
-import types
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +18,7 @@ import s2sgrad as sg
 from s2sgrad import nn
 from s2sgrad.autograd import gradcheck
 from s2sgrad.nn import functional as F
+from tests.torch_oracle import cases, compare_with_torch
 
 
 @dataclass
@@ -191,55 +191,25 @@ SPECS = [
 ]
 
 
-def _cases():
-    for s in SPECS:
-        for shp in s.shapes:
-            shapes = shp if shp and isinstance(shp[0], tuple) else (shp,)
-            tag = "|".join("x".join(map(str, t)) or "0d" for t in shapes)
-            yield pytest.param(s, shapes, id=f"{s.name}-{tag}")
-
-
 def _inputs(spec, shapes, seed=0):
     rng = np.random.default_rng(seed)
     return [rng.uniform(*spec.domains[min(k, len(spec.domains) - 1)], shp)
             for k, shp in enumerate(shapes)]
 
 
-def _run(spec, ts, ns):
-    g = dict(spec.fn.__globals__)
-    g["sg"] = ns
-    fn = types.FunctionType(spec.fn.__code__, g, spec.fn.__name__, spec.fn.__defaults__,
-                            spec.fn.__closure__)
-    return fn(*ts)
-
-
-@pytest.mark.parametrize("spec, shapes", list(_cases()))
+@pytest.mark.parametrize("spec, shapes", list(cases(SPECS)))
 def test_gradcheck(spec, shapes):
     ts = [sg.tensor(a, requires_grad=True) for a in _inputs(spec, shapes)]
     # Constants inside the specs are float32; in a float64 check they promote.
     assert gradcheck(spec.fn, ts, atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("spec, shapes", list(_cases()))
+@pytest.mark.parametrize("spec, shapes", list(cases(SPECS)))
 def test_matches_torch(spec, shapes):
     torch = pytest.importorskip("torch")
-    arrays = [a.astype(np.float32) for a in _inputs(spec, shapes, seed=1)]
-    ours = [sg.tensor(a, requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    o, t = _run(spec, ours, sg), _run(spec, theirs, torch)
-    np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-5)
-    assert tuple(o.shape) == tuple(t.shape)
-    assert repr(o.dtype) == repr(t.dtype)
-    if spec.node is not None:
-        assert type(o.grad_fn).__name__ == type(t.grad_fn).__name__ == spec.node
-    ct = np.random.default_rng(2).standard_normal(tuple(t.shape)).astype(np.float32)
-    o.backward(sg.tensor(ct))
-    t.backward(torch.tensor(ct))
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=spec.rtol, atol=1e-5)
+    compare_with_torch(spec.fn, _inputs(spec, shapes, seed=1), torch, atol=1e-5,
+                       grad_rtol=spec.rtol, grad_atol=1e-5, node=spec.node)
 
-
-# ---------------------------------------------------------------- kinks PyTorch defines
 
 def test_kinks_follow_pytorch():
     x = sg.tensor([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0], requires_grad=True)

@@ -12,7 +12,6 @@ clipping.
 from __future__ import annotations
 
 import math
-import types
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +22,7 @@ from s2sgrad import nn
 from s2sgrad.autograd import gradcheck
 from s2sgrad.autograd.gradcheck import GradcheckError
 from s2sgrad.nn import functional as F
+from tests.torch_oracle import cases, compare_with_torch
 
 
 @dataclass
@@ -122,53 +122,29 @@ SPECS = [
 ]
 
 
-def _cases():
-    for s in SPECS:
-        for shp in s.shapes:
-            shapes = shp if shp and isinstance(shp[0], tuple) else (shp,)
-            tag = "|".join("x".join(map(str, t)) or "0d" for t in shapes)
-            yield pytest.param(s, shapes, id=f"{s.name}-{tag}")
-
-
 def _inputs(spec, shapes, seed=0):
     rng = np.random.default_rng(seed)
     return [rng.uniform(*spec.domains[k if k < len(spec.domains) else -1], shp)
             for k, shp in enumerate(shapes)]
 
 
-@pytest.mark.parametrize("spec, shapes", list(_cases()))
+@pytest.mark.parametrize("spec, shapes", list(cases(SPECS)))
 def test_gradcheck(spec, shapes):
     ts = [sg.tensor(a, requires_grad=True) for a in _inputs(spec, shapes)]
     assert gradcheck(spec.fn, ts, atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("spec, shapes", list(_cases()))
+@pytest.mark.parametrize("spec, shapes", list(cases(SPECS)))
 def test_node_names(spec, shapes):
     ts = [sg.tensor(a, requires_grad=True) for a in _inputs(spec, shapes)]
     assert (type(spec.fn(*ts).grad_fn).__name__,) == spec.nodes
 
 
-def _torchify(fn, torch):
-    g = dict(fn.__globals__)
-    g["sg"] = torch
-    return types.FunctionType(fn.__code__, g, fn.__name__, fn.__defaults__, fn.__closure__)
-
-
-@pytest.mark.parametrize("spec, shapes", list(_cases()))
+@pytest.mark.parametrize("spec, shapes", list(cases(SPECS)))
 def test_matches_torch(spec, shapes):
     torch = pytest.importorskip("torch")
-    arrays = _inputs(spec, shapes, seed=1)
-    ours = [sg.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-    o, t = spec.fn(*ours), _torchify(spec.fn, torch)(*theirs)
-    np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
-    assert repr(o.dtype) == repr(t.dtype)
-    assert type(o.grad_fn).__name__ == type(t.grad_fn).__name__
-    ct = np.random.default_rng(2).standard_normal(tuple(t.shape)).astype(np.float32)
-    o.backward(sg.tensor(ct))
-    t.backward(torch.tensor(ct))
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-5)
+    compare_with_torch(spec.fn, _inputs(spec, shapes, seed=1), torch, atol=1e-6,
+                       grad_atol=1e-5)
 
 
 def test_a_wrong_gelu_slope_fails_the_check(monkeypatch):

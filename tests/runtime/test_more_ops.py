@@ -11,7 +11,6 @@ there), in-place forms, ``unique``, the constants and ``torch.cuda``.
 from __future__ import annotations
 
 import math
-import types
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +19,7 @@ import pytest
 import s2sgrad as sg
 from s2sgrad.autograd import gradcheck
 from s2sgrad.autograd.gradcheck import GradcheckError
+from tests.torch_oracle import cases, compare_with_torch, outputs
 
 
 @dataclass
@@ -132,14 +132,6 @@ SPECS = [
 ]
 
 
-def _cases():
-    for s in SPECS:
-        for shp in s.shapes:
-            shapes = shp if shp and isinstance(shp[0], tuple) else (shp,)
-            tag = "|".join("x".join(map(str, t)) or "0d" for t in shapes)
-            yield pytest.param(s, shapes, id=f"{s.name}-{tag}")
-
-
 def _inputs(spec, shapes, seed=0):
     rng = np.random.default_rng(seed)
     arrays = []
@@ -151,52 +143,24 @@ def _inputs(spec, shapes, seed=0):
     return arrays
 
 
-def _outs(o):
-    return o if isinstance(o, tuple) else (o,)
-
-
-@pytest.mark.parametrize("spec, shapes", list(_cases()))
+@pytest.mark.parametrize("spec, shapes", list(cases(SPECS)))
 def test_gradcheck(spec, shapes):
     ts = [sg.tensor(a, requires_grad=True) for a in _inputs(spec, shapes)]
     assert gradcheck(spec.fn, ts, atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("spec, shapes", list(_cases()))
+@pytest.mark.parametrize("spec, shapes", list(cases(SPECS)))
 def test_node_names(spec, shapes):
     ts = [sg.tensor(a, requires_grad=True) for a in _inputs(spec, shapes)]
-    names = tuple(type(o.grad_fn).__name__ for o in _outs(spec.fn(*ts)))
+    names = tuple(type(o.grad_fn).__name__ for o in outputs(spec.fn(*ts)))
     assert names == spec.nodes
 
 
-def _torchify(fn, torch):
-    """The same expression with ``sg`` bound to torch and ``_i`` making torch indices."""
-    g = dict(fn.__globals__)
-    g["sg"] = torch
-    return types.FunctionType(fn.__code__, g, fn.__name__, fn.__defaults__, fn.__closure__)
-
-
-@pytest.mark.parametrize("spec, shapes", list(_cases()))
+@pytest.mark.parametrize("spec, shapes", list(cases(SPECS)))
 def test_matches_torch(spec, shapes):
     torch = pytest.importorskip("torch")
-    arrays = _inputs(spec, shapes, seed=1)
-    ours = [sg.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-    o, t = _outs(spec.fn(*ours)), _outs(_torchify(spec.fn, torch)(*theirs))
-    assert len(o) == len(t)
-    rng = np.random.default_rng(2)
-    cts = []
-    for a, b in zip(o, t):
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5,
-                                   atol=1e-6)
-        assert repr(a.dtype) == repr(b.dtype)
-        assert type(a.grad_fn).__name__ == type(b.grad_fn).__name__
-        cts.append(rng.standard_normal(tuple(b.shape)).astype(np.float32))
-    sg.autograd.backward(list(o), [sg.tensor(c) for c in cts])
-    torch.autograd.backward(list(t), [torch.tensor(c) for c in cts])
-    for a, b in zip(ours, theirs):
-        assert (a.grad is None) == (b.grad is None)
-        if b.grad is not None:
-            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-5)
+    compare_with_torch(spec.fn, _inputs(spec, shapes, seed=1), torch, atol=1e-6,
+                       grad_atol=1e-5)
 
 
 def test_a_wrong_gradient_fails_the_check(monkeypatch):

@@ -16,7 +16,8 @@ import pytest
 
 import s2sgrad as sg
 from s2sgrad.autograd import gradcheck
-from tests.runtime.test_more_ops import Spec, _inputs, _outs, _torchify
+from tests.runtime.test_more_ops import Spec, _inputs
+from tests.torch_oracle import cases, compare_with_torch, outputs
 
 UNARY = [(2, 3), (4,), ()]
 BINARY = [((2, 3), (2, 3)), ((3, 1), (4,)), ((), (2, 2)), ((2, 3), ())]
@@ -243,59 +244,32 @@ SPECS = [
 ]
 
 
-def _cases():
-    for s in SPECS:
-        for shp in s.shapes:
-            shapes = shp if shp and isinstance(shp[0], tuple) else (shp,)
-            tag = "|".join("x".join(map(str, t)) or "0d" for t in shapes)
-            yield pytest.param(s, shapes, id=f"{s.name}-{tag}")
-
-
 def _distinct(spec, shapes, seed=0):
     # Distinct values: order statistics and scans have no ties.
     arrays = _inputs(spec, shapes, seed)
     return [a + np.arange(a.size).reshape(a.shape) * 1e-2 for a in arrays]
 
 
-@pytest.mark.parametrize("spec, shapes", list(_cases()))
+@pytest.mark.parametrize("spec, shapes", list(cases(SPECS)))
 def test_gradcheck(spec, shapes):
     ts = [sg.tensor(a, requires_grad=True) for a in _distinct(spec, shapes)]
     assert gradcheck(spec.fn, ts, atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("spec, shapes", list(_cases()))
+@pytest.mark.parametrize("spec, shapes", list(cases(SPECS)))
 def test_node_names(spec, shapes):
     ts = [sg.tensor(a, requires_grad=True) for a in _distinct(spec, shapes)]
-    names = tuple(type(o.grad_fn).__name__ for o in _outs(spec.fn(*ts)))
+    names = tuple(type(o.grad_fn).__name__ for o in outputs(spec.fn(*ts)))
     assert names == spec.nodes
 
 
-@pytest.mark.parametrize("spec, shapes", list(_cases()))
+@pytest.mark.parametrize("spec, shapes", list(cases(SPECS)))
 def test_matches_torch(spec, shapes):
     torch = pytest.importorskip("torch")
-    arrays = _distinct(spec, shapes, seed=1)
-    ours = [sg.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-    o, t = _outs(spec.fn(*ours)), _outs(_torchify(spec.fn, torch)(*theirs))
-    assert len(o) == len(t)
-    rng = np.random.default_rng(2)
-    cts = []
-    for a, b in zip(o, t):
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5,
-                                   atol=1e-5)
-        assert repr(a.dtype) == repr(b.dtype)
-        if spec.name not in ("logdet", "diag_1d"):
-            assert type(a.grad_fn).__name__ == b.grad_fn.name().split("::")[-1]
-        cts.append(rng.standard_normal(tuple(b.shape)).astype(np.float32))
-    sg.autograd.backward(list(o), [sg.tensor(c) for c in cts])
-    torch.autograd.backward(list(t), [torch.tensor(c) for c in cts])
-    for a, b in zip(ours, theirs):
-        assert (a.grad is None) == (b.grad is None)
-        if b.grad is not None:
-            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-4)
+    compare_with_torch(spec.fn, _distinct(spec, shapes, seed=1), torch, atol=1e-5,
+                       grad_atol=1e-4,
+                       node=None if spec.name in ("logdet", "diag_1d") else True)
 
-
-# ---------------------------------------------------------------- values, dtypes, errors
 
 def _torch_or_none():
     try:

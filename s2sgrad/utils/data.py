@@ -352,15 +352,8 @@ def default_collate(batch):
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, Mapping):
-        merged = {key: default_collate([d[key] for d in batch]) for key in elem}
-        try:
-            if isinstance(elem, MutableMapping):
-                clone = copy.copy(elem)
-                clone.update(merged)
-                return clone
-            return type(elem)(merged)
-        except TypeError:
-            return merged
+        return _like_mapping(elem, {key: default_collate([d[key] for d in batch])
+                                    for key in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):       # a named tuple
         return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, Sequence):
@@ -368,17 +361,8 @@ def default_collate(batch):
         if any(len(e) != size for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
         columns = list(zip(*batch))
-        if isinstance(elem, tuple):
-            return [default_collate(c) for c in columns]
-        try:
-            if isinstance(elem, MutableSequence):
-                clone = copy.copy(elem)
-                for i, c in enumerate(columns):
-                    clone[i] = default_collate(c)
-                return clone
-            return type(elem)([default_collate(c) for c in columns])
-        except TypeError:
-            return [default_collate(c) for c in columns]
+        items = [default_collate(c) for c in columns]
+        return items if isinstance(elem, tuple) else _like_sequence(elem, items)
     raise TypeError(_COLLATE_ERROR.format(type(elem)))
 
 
@@ -392,30 +376,41 @@ def default_convert(data):
             return data
         return Tensor._wrap(data if isinstance(data, np.ndarray) else np.asarray(data))
     if isinstance(data, Mapping):
-        converted = {key: default_convert(data[key]) for key in data}
-        try:
-            if isinstance(data, MutableMapping):
-                clone = copy.copy(data)
-                clone.update(converted)
-                return clone
-            return type(data)(converted)
-        except TypeError:
-            return converted
+        return _like_mapping(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
-        try:
-            if isinstance(data, MutableSequence):
-                clone = copy.copy(data)
-                for i, d in enumerate(data):
-                    clone[i] = default_convert(d)
-                return clone
-            return type(data)([default_convert(d) for d in data])
-        except TypeError:
-            return [default_convert(d) for d in data]
+        return _like_sequence(data, [default_convert(d) for d in data])
     return data
+
+
+def _like_mapping(like, items: dict):
+    """``items`` in a mapping of ``like``'s type: a copy of ``like`` updated when it is
+    mutable, else one built from ``items``; a plain dict when the type cannot be built."""
+    try:
+        if isinstance(like, MutableMapping):
+            clone = copy.copy(like)
+            clone.update(items)
+            return clone
+        return type(like)(items)
+    except TypeError:
+        return items
+
+
+def _like_sequence(like, items: list):
+    """``items`` in a sequence of ``like``'s type (as ``_like_mapping``); a plain list
+    when the type cannot be built."""
+    try:
+        if isinstance(like, MutableSequence):
+            clone = copy.copy(like)
+            for i, item in enumerate(items):
+                clone[i] = item
+            return clone
+        return type(like)(items)
+    except TypeError:
+        return items
 
 
 def get_worker_info():
